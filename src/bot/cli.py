@@ -1,0 +1,261 @@
+"""The `newsdigest` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from bot.doctor import Status, diagnose
+from bot.settings import LoadedSettings, load_settings
+from digests import __version__
+from digests.errors import ConfigError, NewsdigestError
+from digests.feedlist import default_feeds_file, load_feed_list
+from digests.service import Service
+from digests.store import Store, display_url, head_revision
+
+#: Exit codes beyond click's own (1: an error, 2: bad usage).
+EXIT_CONFIG = 2
+EXIT_NOT_BUILT = 3
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+class BadSettings(click.ClickException):
+    """The settings are wrong: one line saying which and why."""
+
+    exit_code = EXIT_CONFIG
+
+
+class NotBuiltYet(click.ClickException):
+    """A command whose issue has not landed yet."""
+
+    exit_code = EXIT_NOT_BUILT
+
+
+@dataclass
+class App:
+    """What every command gets: the settings, built once on first use."""
+
+    config_file: Path | None
+
+    @cached_property
+    def loaded(self) -> LoadedSettings:
+        loaded = load_settings(self.config_file)
+        _setup_logging(loaded.settings.log_level)
+        return loaded
+
+    def open_service(self) -> Service:
+        settings = self.loaded.settings
+        feeds_file = settings.feeds_file or default_feeds_file()
+        return Service.open(
+            settings.resolved_database_url(),
+            fetch=settings.fetch,
+            default_feeds=load_feed_list(feeds_file),
+        )
+
+
+def _setup_logging(level: str) -> None:
+    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    if level != "DEBUG":  # alembic narrates every start; we log a migration ourselves
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class _Group(click.Group):
+    """Turns the library's errors into one line on stderr instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise BadSettings(str(error)) from error
+        except NewsdigestError as error:
+            raise click.ClickException(str(error)) from error
+
+
+def _not_built(command: str, issue: str) -> NoReturn:
+    raise NotBuiltYet(f"`newsdigest {command}` is not built yet ({issue}).")
+
+
+pass_app: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(App)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsdigest")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="NEWSDIGEST_CONFIG",
+    help="A TOML settings file (see config/settings.example.toml). Env: NEWSDIGEST_CONFIG.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None) -> None:
+    """newsdigest: world news digests and who-said-what for Slack and Discord."""
+    ctx.obj = App(config_file)
+
+
+@cli.command()
+@pass_app
+def run(app: App) -> None:
+    """Start the bot: poll feeds, analyse, deliver digests, answer commands."""
+    settings = app.loaded.settings
+    with app.open_service() as service:
+        feeds = service.list_feeds()
+        url = display_url(settings.resolved_database_url())
+    out.print(f"Store ready: {url} (schema {head_revision()}).")
+    out.print(f"Would poll {sum(feed.enabled for feed in feeds)} feeds:")
+    for feed in feeds:
+        out.print(f"  - {feed.title or feed.url}  {feed.url}")
+    out.print(f"Would deliver to: {', '.join(settings.adapters())}.")
+    out.print(
+        "Not built yet: polling (issue 3), analysis (4), digests (5), chat adapters (6, 7) and "
+        "the scheduler (8). The store is initialised; nothing was fetched or sent."
+    )
+
+
+@cli.command()
+def ingest() -> None:
+    """Poll due feeds once and store new articles."""
+    _not_built("ingest", "the feed engine, issue 3")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
+def analyse(files: tuple[Path, ...], as_json: bool) -> None:
+    """Analyse article text files: actors, topics, positions, summary."""
+    _not_built("analyse", "the analysis, issue 4")
+
+
+@cli.command()
+def digest() -> None:
+    """Print a digest of recent stories."""
+    _not_built("digest", "digests, issue 5")
+
+
+@cli.command()
+@click.argument("actor")
+@click.option("--topic", help="Only this topic.")
+@click.option("--since", help="How far back, such as 7d or 24h.")
+def positions(actor: str, topic: str | None, since: str | None) -> None:
+    """Recent positions of ACTOR by topic, with sources."""
+    _not_built("positions", "the positions lookup, issue 5")
+
+
+@cli.command()
+@pass_app
+def subscriptions(app: App) -> None:
+    """List every channel's digest subscription."""
+    with app.open_service() as service:
+        found = service.store.list_subscriptions()
+    if not found:
+        out.print("No subscriptions yet.")
+        return
+    table = Table("id", "platform", "workspace", "channel", "time", "timezone", "days")
+    for sub in found:
+        days = ",".join("MTWTFSS"[day] for day in sorted(sub.days))
+        table.add_row(
+            str(sub.id),
+            sub.platform,
+            sub.workspace_id,
+            sub.channel_id,
+            sub.local_time.strftime("%H:%M"),
+            sub.timezone,
+            days,
+        )
+    out.print(table)
+
+
+@cli.group()
+def feeds() -> None:
+    """The feeds newsdigest polls."""
+
+
+@feeds.command("list")
+@pass_app
+def feeds_list(app: App) -> None:
+    """List the stored feeds with their fetch state."""
+    with app.open_service() as service:
+        found = service.list_feeds()
+    if not found:
+        out.print("No feeds.")
+        return
+    for feed in found:
+        state = "enabled" if feed.enabled else f"disabled: {feed.disabled_reason or 'by a user'}"
+        out.print(f"{feed.id:>4}  {feed.title or '(untitled)'}", markup=False)
+        out.print(f"      {feed.url}", markup=False)
+        out.print(
+            f"      {state}; {feed.failure_count} failures in a row; "
+            f"last success {_when(feed.last_success_at)}",
+            markup=False,
+        )
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_app
+def db_upgrade(app: App, revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    with _connect(app) as store:
+        store.upgrade(revision)
+        out.print(f"Database at revision {store.revision()}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@pass_app
+def db_downgrade(app: App, revision: str) -> None:
+    """Migrate the database down to REVISION ("base" drops every table)."""
+    with _connect(app) as store:
+        store.downgrade(revision)
+        out.print(f"Database at revision {store.revision() or 'base'}.")
+
+
+@db.command("current")
+@pass_app
+def db_current(app: App) -> None:
+    """Show the database's revision and the newest one this code knows."""
+    with _connect(app) as store:
+        current = store.revision()
+    out.print(f"Database at {current or 'base (empty)'}; newest is {head_revision()}.")
+
+
+def _connect(app: App) -> Store:
+    return Store.connect(app.loaded.settings.resolved_database_url())
+
+
+@cli.command()
+@pass_app
+def doctor(app: App) -> None:
+    """Show the settings in use (secrets masked) and check the database."""
+    findings = diagnose(app.loaded)
+    marks = {Status.OK: "ok  ", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.INFO: "    "}
+    for finding in findings:
+        out.print(f"{marks[finding.status]} {finding.topic:<9} {finding.detail}", markup=False)
+    if any(finding.status is Status.FAIL for finding in findings):
+        sys.exit(1)
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def main() -> None:
+    cli(prog_name="newsdigest")

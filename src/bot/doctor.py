@@ -1,0 +1,99 @@
+"""`newsdigest doctor`: what this installation is set to, and whether its database is ready.
+
+It only reads: it never creates, migrates or writes the database.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.settings import LoadedSettings, Settings
+from digests import __version__
+from digests.errors import StoreError
+from digests.store import Store, display_url, head_revision, sqlite_path
+
+_SECRETS = ("discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret")
+
+
+class Status(Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    topic: str
+    status: Status
+    detail: str
+
+
+def diagnose(loaded: LoadedSettings) -> list[Finding]:
+    """Every finding, in the order a person would read them."""
+    settings = loaded.settings
+    return [
+        Finding(
+            "version",
+            Status.INFO,
+            f"newsdigest {__version__}, Python {platform.python_version()}",
+        ),
+        Finding("settings", Status.INFO, "; ".join(loaded.sources())),
+        *_unknown_variables(loaded),
+        Finding("database", Status.INFO, display_url(settings.resolved_database_url())),
+        _schema(settings),
+        Finding("adapters", Status.INFO, _adapters(settings)),
+        Finding("secrets", Status.INFO, _secrets(settings)),
+        _private_networks(settings),
+    ]
+
+
+def _unknown_variables(loaded: LoadedSettings) -> list[Finding]:
+    return [
+        Finding("settings", Status.WARN, f"{name} is not a setting: it changes nothing")
+        for name in loaded.unknown_env_names()
+    ]
+
+
+def _schema(settings: Settings) -> Finding:
+    url = settings.resolved_database_url()
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return Finding(
+            "schema", Status.FAIL, f"no database yet at {path}: run `newsdigest db upgrade`"
+        )
+    try:
+        with Store.open(url, migrate=False) as store:
+            counts = store.counts()
+    except StoreError as error:  # includes not migrated
+        return Finding("schema", Status.FAIL, str(error))
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    return Finding("schema", Status.OK, f"migrated to {head_revision()} (head); {summary}")
+
+
+def _adapters(settings: Settings) -> str:
+    adapters = settings.adapters()
+    if adapters == ["console"]:
+        return "console (no chat credentials configured)"
+    return ", ".join(adapters)
+
+
+def _secrets(settings: Settings) -> str:
+    shown = []
+    for name in _SECRETS:
+        value = getattr(settings, name)
+        shown.append(f"{name} {value if value else 'not set'}")
+    return "; ".join(shown)
+
+
+def _private_networks(settings: Settings) -> Finding:
+    if settings.fetch.allow_private_networks:
+        return Finding(
+            "fetch",
+            Status.WARN,
+            "fetch.allow_private_networks is ON: feeds on private and loopback addresses "
+            "can be polled",
+        )
+    return Finding("fetch", Status.OK, "feeds on private and loopback addresses are refused")

@@ -1,0 +1,225 @@
+"""The application's settings, built once at start by :func:`load_settings` and passed down.
+
+Sources, strongest first: environment variables (``NEWSDIGEST_`` prefix, ``__`` between a
+section and its key), a ``.env`` file, a TOML file (``--config PATH``), then the defaults that
+config/settings.example.toml documents.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from dotenv import dotenv_values
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from digests.errors import ConfigError
+from digests.settings import FetchSettings
+from digests.store import normalise_database_url
+
+ENV_PREFIX = "NEWSDIGEST_"
+APP_NAME = "newsdigest"
+
+
+def default_data_dir() -> Path:
+    """Where the SQLite database lives unless told otherwise (per user, per platform)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything newsdigest can be told. See config/settings.example.toml for each key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # A .env file is often shared with other tools: other variables are not ours to refuse.
+        # Unknown keys in the TOML file and in a section are refused (see load_settings).
+        extra="ignore",
+        frozen=True,
+    )
+
+    #: SQLAlchemy URL of the database; empty means a SQLite file in ``data_dir``.
+    database_url: SecretStr | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    log_level: str = "INFO"
+    #: Feeds added on the first start; empty means the bundled config/feeds.toml.
+    feeds_file: Path | None = None
+
+    discord_token: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments carry the TOML file (see load_settings): the weakest source.
+        return env_settings, dotenv_settings, init_settings
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("must be a URL string")
+        try:
+            return normalise_database_url(raw)
+        except ConfigError as error:
+            raise ValueError(error.message) from error
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {value!r} (use DEBUG, INFO, WARNING or ERROR)")
+        return level
+
+    def resolved_database_url(self) -> str:
+        """The database URL to open, with the default SQLite file filled in."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'newsdigest.db'}"
+
+    def adapters(self) -> list[str]:
+        """The chat adapters these settings configure; the console one when there are none."""
+        found = []
+        if self.discord_token:
+            found.append("discord")
+        if self.slack_bot_token and self.slack_app_token:
+            found.append("slack (socket mode)")
+        elif self.slack_bot_token and self.slack_signing_secret:
+            found.append("slack (http mode)")
+        return found or ["console"]
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings plus where they came from, for `newsdigest doctor`."""
+
+    settings: Settings
+    config_file: Path | None
+    env_file: Path | None
+    #: NEWSDIGEST_ variables found in the environment and the .env file.
+    env_names: tuple[str, ...]
+
+    def unknown_env_names(self) -> list[str]:
+        """NEWSDIGEST_ variables that set nothing: most likely typos."""
+        return [name for name in self.env_names if not _is_setting_variable(name)]
+
+    def sources(self) -> Iterator[str]:
+        yield "defaults"
+        if self.config_file is not None:
+            yield f"config file {self.config_file}"
+        if self.env_file is not None:
+            yield f".env file {self.env_file}"
+        if self.env_names:
+            yield "environment " + ", ".join(self.env_names)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    env_file: Path | None = Path(".env"),
+) -> LoadedSettings:
+    """Build the settings once; raise :class:`ConfigError` with a one-line reason if bad."""
+    file_values = _read_toml(config_file) if config_file is not None else {}
+    for key in file_values:
+        if key not in Settings.model_fields:
+            raise _unknown_key(key, config_file)
+    used_env_file = env_file if env_file is not None and env_file.is_file() else None
+    try:
+        settings = Settings(_env_file=used_env_file, **file_values)
+    except ValidationError as error:
+        raise _config_error(error, config_file) from error
+    names = set(os.environ)
+    if used_env_file is not None:
+        names |= set(dotenv_values(used_env_file))
+    ours = tuple(sorted(name for name in names if name.startswith(ENV_PREFIX)))
+    return LoadedSettings(settings, config_file, used_env_file, ours)
+
+
+#: Read by the CLI itself (--config), not a setting.
+CONFIG_VARIABLE = "NEWSDIGEST_CONFIG"
+
+
+def _is_setting_variable(name: str) -> bool:
+    key = name.removeprefix(ENV_PREFIX).lower()
+    section, _, _rest = key.partition("__")
+    return (
+        name == CONFIG_VARIABLE
+        or key in Settings.model_fields
+        or (bool(_rest) and section in _sections())
+    )
+
+
+def _sections() -> set[str]:
+    return {
+        name
+        for name, info in Settings.model_fields.items()
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+    }
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError as error:
+        raise ConfigError(path, "config file not found") from error
+    except OSError as error:
+        raise ConfigError(path, f"cannot read config file ({error.strerror})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, f"config file is not valid TOML ({error})") from error
+
+
+def _known_keys(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[str]:
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _known_keys(annotation, f"{prefix}{name}.")
+        else:
+            yield prefix + name
+
+
+def _unknown_key(key: str, config_file: Path | None) -> ConfigError:
+    where = f" in {config_file}" if config_file is not None else ""
+    hint = difflib.get_close_matches(key, list(_known_keys()), n=1)
+    return ConfigError(
+        key, f"unknown setting{where}" + (f" (did you mean {hint[0]}?)" if hint else "")
+    )
+
+
+def _config_error(error: ValidationError, config_file: Path | None) -> ConfigError:
+    """One line naming the first problem (and how many more there are)."""
+    problems = error.errors()
+    first = problems[0]
+    key = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        found = _unknown_key(key, config_file)
+    else:
+        found = ConfigError(key, str(first["msg"]).removeprefix("Value error, "))
+    if len(problems) > 1:
+        more = len(problems) - 1
+        found.message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return found

@@ -1,0 +1,71 @@
+"""Opening a database: which backends we support and how each is set up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from digests.errors import ConfigError
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+_POSTGRES_DRIVER = "postgresql+psycopg"
+
+
+def normalise_database_url(url: str) -> str:
+    """Check that ``url`` names a supported database and pick our driver for it.
+
+    ``postgres://`` and ``postgresql://`` mean PostgreSQL through psycopg 3, the driver we ship.
+    Raises :class:`ConfigError` (key ``database_url``) for anything else.
+    """
+    text = url.strip()
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text.removeprefix("postgres://")
+    try:
+        parsed = make_url(text)
+    except ArgumentError as error:
+        raise ConfigError("database_url", "not a database URL") from error
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            "database_url",
+            f"unsupported database {backend!r} (newsdigest supports sqlite and postgresql)",
+        )
+    if backend == "postgresql" and parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername=_POSTGRES_DRIVER)
+    return parsed.render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """The URL with its password masked, safe to print or log."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, or None for another backend or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.close()
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` (already normalised), with each backend set up for our use."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _configure_sqlite)
+    return engine

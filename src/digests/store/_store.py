@@ -1,0 +1,551 @@
+"""The repository: every read and write of the database goes through :class:`Store`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from digests.errors import (
+    AlreadyExistsError,
+    ArticleNotFoundError,
+    DeliveryExistsError,
+    DeliveryNotFoundError,
+    FeedExistsError,
+    FeedNotFoundError,
+    StoreError,
+    StoreNotMigratedError,
+    StoryNotFoundError,
+    SubscriptionNotFoundError,
+)
+from digests.model import (
+    ActorMention,
+    Article,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Feed,
+    FullText,
+    Platform,
+    Position,
+    Stance,
+    Story,
+    Subscription,
+    SubscriptionFilters,
+    TextSource,
+    TopicMention,
+)
+from digests.store import _migrate
+from digests.store._engine import create_engine, display_url
+from digests.store._tables import (
+    actor_mentions,
+    articles,
+    deliveries,
+    feeds,
+    meta,
+    positions,
+    stories,
+    subscriptions,
+    topic_mentions,
+)
+
+log = logging.getLogger(__name__)
+
+Row = sa.Row[Any]
+
+
+def _values(record: Any, *, without: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    """A record's fields as column values (shallow: nested records stay as they are)."""
+    return {
+        item.name: getattr(record, item.name)
+        for item in dataclasses.fields(record)
+        if item.name not in without
+    }
+
+
+def _feed(row: Row) -> Feed:
+    values = dict(row._mapping)
+    return Feed(**{**values, "full_text": FullText(values["full_text"])})
+
+
+def _article(row: Row) -> Article:
+    values = dict(row._mapping)
+    return Article(**{**values, "text_source": TextSource(values["text_source"])})
+
+
+def _position(row: Row) -> Position:
+    values = dict(row._mapping)
+    return Position(**{**values, "stance": Stance(values["stance"])})
+
+
+def _story(row: Row) -> Story:
+    return Story(**dict(row._mapping))
+
+
+def _subscription_values(subscription: Subscription) -> dict[str, Any]:
+    values = _values(subscription)
+    values["filters"] = {
+        name: list(value) for name, value in _values(subscription.filters, without=()).items()
+    }
+    values["days"] = ",".join(str(day) for day in sorted(subscription.days))
+    return values
+
+
+def _subscription(row: Row) -> Subscription:
+    values = dict(row._mapping)
+    filters = {name: tuple(items) for name, items in values["filters"].items()}
+    values["filters"] = SubscriptionFilters(**filters)
+    values["days"] = frozenset(int(day) for day in values["days"].split(","))
+    values["platform"] = Platform(values["platform"])
+    return Subscription(**values)
+
+
+def _delivery_values(delivery: Delivery) -> dict[str, Any]:
+    values = _values(delivery)
+    values["message_ids"] = list(delivery.message_ids)
+    return values
+
+
+def _delivery(row: Row) -> Delivery:
+    values = dict(row._mapping)
+    values["kind"] = DeliveryKind(values["kind"])
+    values["status"] = DeliveryStatus(values["status"])
+    values["message_ids"] = tuple(values["message_ids"])
+    return Delivery(**values)
+
+
+class Store:
+    """Typed access to the database. Thread-safe; each method is one transaction."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def connect(cls, url: str) -> Self:
+        """A store on ``url`` as it is: no migration, no check (for `newsdigest db`)."""
+        return cls(create_engine(url))
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Self:
+        """Open the database at ``url``; migrate it to the newest schema unless told not to.
+
+        Without ``migrate``, an unmigrated or outdated database raises
+        :class:`StoreNotMigratedError`. A database that cannot be reached raises
+        :class:`StoreError`.
+        """
+        store = cls.connect(url)
+        try:
+            if migrate:
+                store.upgrade()
+            elif (current := store.revision()) != (head := _migrate.head_revision()):
+                raise StoreNotMigratedError(current, head)
+        except SQLAlchemyError as error:
+            store.close()
+            reason = f"cannot open database {display_url(url)}: {_reason(error)}"
+            raise StoreError(reason) from error
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (None: never migrated)."""
+        return _migrate.current_revision(self._engine)
+
+    def upgrade(self, revision: str = "head") -> None:
+        before = self.revision()
+        _migrate.upgrade(self._engine, revision)
+        after = self.revision()
+        if after != before:
+            log.info("migrated the database from %s to %s", before or "empty", after)
+
+    def downgrade(self, revision: str) -> None:
+        _migrate.downgrade(self._engine, revision)
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.begin() as connection:
+                yield connection
+        except OperationalError as error:
+            raise StoreError(f"database error: {_reason(error)}") from error
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._begin() as db:
+            return db.scalar(sa.select(meta.c.value).where(meta.c.key == key))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._begin() as db:
+            updated = db.execute(meta.update().where(meta.c.key == key).values(value=value))
+            if updated.rowcount == 0:
+                db.execute(meta.insert().values(key=key, value=value))
+
+    # -- feeds --------------------------------------------------------------------------------
+
+    def add_feed(self, feed: Feed) -> Feed:
+        """Store a new feed; raise :class:`FeedExistsError` if its URL is stored already."""
+        try:
+            with self._begin() as db:
+                new_id = db.execute(feeds.insert().values(_values(feed))).inserted_primary_key
+        except IntegrityError as error:
+            raise FeedExistsError(feed.url, "feed already added") from error
+        assert new_id is not None
+        return dataclasses.replace(feed, id=new_id[0])
+
+    def get_feed(self, feed_id: int) -> Feed:
+        with self._begin() as db:
+            row = db.execute(sa.select(feeds).where(feeds.c.id == feed_id)).first()
+        if row is None:
+            raise FeedNotFoundError(feed_id, "no such feed")
+        return _feed(row)
+
+    def find_feed(self, url: str) -> Feed | None:
+        with self._begin() as db:
+            row = db.execute(sa.select(feeds).where(feeds.c.url == url)).first()
+        return None if row is None else _feed(row)
+
+    def list_feeds(self, *, enabled_only: bool = False) -> list[Feed]:
+        query = sa.select(feeds).order_by(feeds.c.id)
+        if enabled_only:
+            query = query.where(feeds.c.enabled.is_(True))
+        with self._begin() as db:
+            return [_feed(row) for row in db.execute(query)]
+
+    def update_feed(self, feed: Feed) -> None:
+        """Write every field of a stored feed (URL included, for a 301)."""
+        feed_id = _stored_id(feed)
+        try:
+            with self._begin() as db:
+                result = db.execute(
+                    feeds.update().where(feeds.c.id == feed_id).values(_values(feed))
+                )
+        except IntegrityError as error:
+            raise FeedExistsError(feed.url, "another feed has that URL") from error
+        if result.rowcount == 0:
+            raise FeedNotFoundError(feed_id, "no such feed")
+
+    def remove_feed(self, feed_id: int) -> None:
+        """Remove a feed and, with it, its articles and what was read from them."""
+        with self._begin() as db:
+            result = db.execute(feeds.delete().where(feeds.c.id == feed_id))
+        if result.rowcount == 0:
+            raise FeedNotFoundError(feed_id, "no such feed")
+
+    # -- articles -----------------------------------------------------------------------------
+
+    def add_article(self, article: Article) -> Article:
+        try:
+            with self._begin() as db:
+                new_id = db.execute(articles.insert().values(_values(article))).inserted_primary_key
+        except IntegrityError as error:
+            self.get_feed(article.feed_id)  # raises FeedNotFoundError if that was the cause
+            raise AlreadyExistsError(
+                (article.feed_id, article.key), "article already stored"
+            ) from error
+        assert new_id is not None
+        return dataclasses.replace(article, id=new_id[0])
+
+    def get_article(self, article_id: int) -> Article:
+        with self._begin() as db:
+            row = db.execute(sa.select(articles).where(articles.c.id == article_id)).first()
+        if row is None:
+            raise ArticleNotFoundError(article_id, "no such article")
+        return _article(row)
+
+    def find_article(self, feed_id: int, key: str) -> Article | None:
+        query = sa.select(articles).where(articles.c.feed_id == feed_id, articles.c.key == key)
+        with self._begin() as db:
+            row = db.execute(query).first()
+        return None if row is None else _article(row)
+
+    def list_articles(
+        self,
+        *,
+        feed_id: int | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Article]:
+        """Articles, newest first by when we first saw them."""
+        query = sa.select(articles).order_by(articles.c.first_seen_at.desc(), articles.c.id.desc())
+        if feed_id is not None:
+            query = query.where(articles.c.feed_id == feed_id)
+        if since is not None:
+            query = query.where(articles.c.first_seen_at >= since)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._begin() as db:
+            return [_article(row) for row in db.execute(query)]
+
+    def update_article(self, article: Article) -> None:
+        article_id = _stored_id(article)
+        with self._begin() as db:
+            result = db.execute(
+                articles.update().where(articles.c.id == article_id).values(_values(article))
+            )
+        if result.rowcount == 0:
+            raise ArticleNotFoundError(article_id, "no such article")
+
+    # -- what the analysis read from an article -----------------------------------------------
+
+    def replace_analysis(
+        self,
+        article_id: int,
+        *,
+        actors: Sequence[ActorMention],
+        topics: Sequence[TopicMention],
+        found: Sequence[Position],
+        analysed_at: dt.datetime,
+    ) -> list[Position]:
+        """Replace an article's mentions and positions in one transaction; return the positions
+        with their ids."""
+        owners = {item.article_id for item in actors} | {item.article_id for item in topics}
+        owners |= {item.article_id for item in found}
+        if owners - {article_id}:
+            raise ValueError("every mention and position must belong to the article")
+        with self._begin() as db:
+            updated = db.execute(
+                articles.update().where(articles.c.id == article_id).values(analysed_at=analysed_at)
+            )
+            if updated.rowcount == 0:
+                raise ArticleNotFoundError(article_id, "no such article")
+            for table in (actor_mentions, topic_mentions, positions):
+                db.execute(table.delete().where(table.c.article_id == article_id))
+            if actors:
+                db.execute(actor_mentions.insert(), [_values(item, without=()) for item in actors])
+            if topics:
+                db.execute(topic_mentions.insert(), [_values(item, without=()) for item in topics])
+            stored = []
+            for position in found:
+                new_id = db.execute(
+                    positions.insert().values(_values(position))
+                ).inserted_primary_key
+                assert new_id is not None
+                stored.append(dataclasses.replace(position, id=new_id[0]))
+        return stored
+
+    def actor_mentions(self, article_id: int) -> list[ActorMention]:
+        query = (
+            sa.select(actor_mentions)
+            .where(actor_mentions.c.article_id == article_id)
+            .order_by(actor_mentions.c.actor_key)
+        )
+        with self._begin() as db:
+            return [ActorMention(**row._mapping) for row in db.execute(query)]
+
+    def topic_mentions(self, article_id: int) -> list[TopicMention]:
+        query = (
+            sa.select(topic_mentions)
+            .where(topic_mentions.c.article_id == article_id)
+            .order_by(topic_mentions.c.topic_key)
+        )
+        with self._begin() as db:
+            return [TopicMention(**row._mapping) for row in db.execute(query)]
+
+    def positions_of_article(self, article_id: int) -> list[Position]:
+        query = (
+            sa.select(positions)
+            .where(positions.c.article_id == article_id)
+            .order_by(positions.c.id)
+        )
+        with self._begin() as db:
+            return [_position(row) for row in db.execute(query)]
+
+    # -- stories ------------------------------------------------------------------------------
+
+    def add_story(self, story: Story, article_ids: Sequence[int] = ()) -> Story:
+        """Store a new story and make the given articles part of it."""
+        with self._begin() as db:
+            new_id = db.execute(stories.insert().values(_values(story))).inserted_primary_key
+            assert new_id is not None
+            self._attach(db, new_id[0], article_ids)
+        return dataclasses.replace(story, id=new_id[0])
+
+    def update_story(self, story: Story, add_articles: Sequence[int] = ()) -> None:
+        story_id = _stored_id(story)
+        with self._begin() as db:
+            result = db.execute(
+                stories.update().where(stories.c.id == story_id).values(_values(story))
+            )
+            if result.rowcount == 0:
+                raise StoryNotFoundError(story_id, "no such story")
+            self._attach(db, story_id, add_articles)
+
+    @staticmethod
+    def _attach(db: sa.Connection, story_id: int, article_ids: Sequence[int]) -> None:
+        if not article_ids:
+            return
+        result = db.execute(
+            articles.update().where(articles.c.id.in_(article_ids)).values(story_id=story_id)
+        )
+        if result.rowcount != len(set(article_ids)):
+            raise ArticleNotFoundError(tuple(article_ids), "not every article exists")
+
+    def get_story(self, story_id: int) -> Story:
+        with self._begin() as db:
+            row = db.execute(sa.select(stories).where(stories.c.id == story_id)).first()
+        if row is None:
+            raise StoryNotFoundError(story_id, "no such story")
+        return _story(row)
+
+    def story_articles(self, story_id: int) -> list[Article]:
+        query = (
+            sa.select(articles)
+            .where(articles.c.story_id == story_id)
+            .order_by(articles.c.first_seen_at, articles.c.id)
+        )
+        with self._begin() as db:
+            return [_article(row) for row in db.execute(query)]
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def save_subscription(self, subscription: Subscription) -> Subscription:
+        """Create the channel's subscription, or replace its settings if it has one."""
+        values = _subscription_values(subscription)
+        key = (
+            subscriptions.c.platform == subscription.platform,
+            subscriptions.c.workspace_id == subscription.workspace_id,
+            subscriptions.c.channel_id == subscription.channel_id,
+        )
+        with self._begin() as db:
+            existing = db.scalar(sa.select(subscriptions.c.id).where(*key))
+            if existing is None:
+                new_id = db.execute(subscriptions.insert().values(values)).inserted_primary_key
+                assert new_id is not None
+                return dataclasses.replace(subscription, id=new_id[0])
+            del values["created_at"]
+            db.execute(subscriptions.update().where(subscriptions.c.id == existing).values(values))
+            row = db.execute(sa.select(subscriptions).where(subscriptions.c.id == existing)).one()
+        return _subscription(row)
+
+    def get_subscription(self, subscription_id: int) -> Subscription:
+        query = sa.select(subscriptions).where(subscriptions.c.id == subscription_id)
+        with self._begin() as db:
+            row = db.execute(query).first()
+        if row is None:
+            raise SubscriptionNotFoundError(subscription_id, "no such subscription")
+        return _subscription(row)
+
+    def find_subscription(
+        self, platform: Platform, workspace_id: str, channel_id: str
+    ) -> Subscription | None:
+        query = sa.select(subscriptions).where(
+            subscriptions.c.platform == platform,
+            subscriptions.c.workspace_id == workspace_id,
+            subscriptions.c.channel_id == channel_id,
+        )
+        with self._begin() as db:
+            row = db.execute(query).first()
+        return None if row is None else _subscription(row)
+
+    def list_subscriptions(
+        self, *, platform: Platform | None = None, workspace_id: str | None = None
+    ) -> list[Subscription]:
+        query = sa.select(subscriptions).order_by(subscriptions.c.id)
+        if platform is not None:
+            query = query.where(subscriptions.c.platform == platform)
+        if workspace_id is not None:
+            query = query.where(subscriptions.c.workspace_id == workspace_id)
+        with self._begin() as db:
+            return [_subscription(row) for row in db.execute(query)]
+
+    def remove_subscription(self, subscription_id: int) -> None:
+        with self._begin() as db:
+            result = db.execute(subscriptions.delete().where(subscriptions.c.id == subscription_id))
+        if result.rowcount == 0:
+            raise SubscriptionNotFoundError(subscription_id, "no such subscription")
+
+    # -- deliveries (the outbox) --------------------------------------------------------------
+
+    def add_delivery(self, delivery: Delivery) -> Delivery:
+        """Record a delivery before sending it.
+
+        Raises :class:`DeliveryExistsError` if one for the same (subscription, kind, period)
+        exists: whoever wrote the row first is the one who sends.
+        """
+        key = (delivery.subscription_id, str(delivery.kind), delivery.period)
+        try:
+            with self._begin() as db:
+                new_id = db.execute(
+                    deliveries.insert().values(_delivery_values(delivery))
+                ).inserted_primary_key
+        except IntegrityError as error:
+            self.get_subscription(delivery.subscription_id)  # raises if that was the cause
+            raise DeliveryExistsError(key, "delivery already recorded") from error
+        assert new_id is not None
+        return dataclasses.replace(delivery, id=new_id[0])
+
+    def get_delivery(self, delivery_id: int) -> Delivery:
+        with self._begin() as db:
+            row = db.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).first()
+        if row is None:
+            raise DeliveryNotFoundError(delivery_id, "no such delivery")
+        return _delivery(row)
+
+    def update_delivery(self, delivery: Delivery) -> None:
+        delivery_id = _stored_id(delivery)
+        with self._begin() as db:
+            result = db.execute(
+                deliveries.update()
+                .where(deliveries.c.id == delivery_id)
+                .values(_delivery_values(delivery))
+            )
+        if result.rowcount == 0:
+            raise DeliveryNotFoundError(delivery_id, "no such delivery")
+
+    def list_deliveries(
+        self,
+        *,
+        subscription_id: int | None = None,
+        status: DeliveryStatus | None = None,
+    ) -> list[Delivery]:
+        query = sa.select(deliveries).order_by(deliveries.c.created_at, deliveries.c.id)
+        if subscription_id is not None:
+            query = query.where(deliveries.c.subscription_id == subscription_id)
+        if status is not None:
+            query = query.where(deliveries.c.status == status)
+        with self._begin() as db:
+            return [_delivery(row) for row in db.execute(query)]
+
+    # -- counts, for `doctor` and status views ------------------------------------------------
+
+    def counts(self) -> Mapping[str, int]:
+        """How many rows each main table holds."""
+        tables = (feeds, articles, positions, stories, subscriptions, deliveries)
+        with self._begin() as db:
+            return {
+                table.name: db.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+                for table in tables
+            }
+
+
+def _stored_id(record: Feed | Article | Story | Delivery) -> int:
+    if record.id is None:
+        raise ValueError(f"{type(record).__name__} has no id: it was never stored")
+    return record.id
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    """The driver's own words, on one line."""
+    original = getattr(error, "orig", None) or error
+    return " ".join(str(original).split())

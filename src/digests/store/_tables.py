@@ -1,0 +1,178 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations must keep the database equal to it
+(tests/test_migrations.py checks)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from digests.store._types import JSONDocument, UTCDateTime
+
+# Constraint names are stable across backends, so migrations can refer to them.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text),
+    sa.Column("site_url", sa.Text),
+    sa.Column("full_text", sa.String(10), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.Text),
+    sa.Column("added_at", UTCDateTime, nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_fetched_at", UTCDateTime),
+    sa.Column("last_success_at", UTCDateTime),
+    sa.Column("next_check_at", UTCDateTime, index=True),
+    sa.Column("failure_count", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+)
+
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("headline", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False, index=True),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("text_source", sa.String(10), nullable=False),
+    sa.Column("author", sa.Text),
+    sa.Column("published_at", UTCDateTime, index=True),
+    sa.Column("updated_at", UTCDateTime),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("seen_on_first_poll", sa.Boolean, nullable=False),
+    sa.Column("analysed_at", UTCDateTime),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="SET NULL"), index=True),
+    sa.UniqueConstraint("feed_id", "key", name="uq_articles_feed_id_key"),
+)
+
+actor_mentions = sa.Table(
+    "actor_mentions",
+    metadata,
+    sa.Column(
+        "article_id",
+        sa.Integer,
+        sa.ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("actor_key", sa.String(120), primary_key=True, index=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+topic_mentions = sa.Table(
+    "topic_mentions",
+    metadata,
+    sa.Column(
+        "article_id",
+        sa.Integer,
+        sa.ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("topic_key", sa.String(120), primary_key=True, index=True),
+    sa.Column("score", sa.Float, nullable=False),
+)
+
+positions = sa.Table(
+    "positions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "article_id",
+        sa.Integer,
+        sa.ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("actor_key", sa.String(120), nullable=False, index=True),
+    sa.Column("stance", sa.String(20), nullable=False),
+    sa.Column("claim", sa.Text, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("speaker", sa.Text),
+    sa.Column("speaker_role", sa.Text),
+    sa.Column("topic_key", sa.String(120), index=True),
+    sa.Column("target_key", sa.String(120), index=True),
+    sa.Column("channel", sa.Text),
+    sa.Column("stated_at", UTCDateTime),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("workspace_id", sa.String(64), nullable=False),
+    sa.Column("channel_id", sa.String(64), nullable=False),
+    sa.Column("filters", JSONDocument, nullable=False),
+    sa.Column("local_time", sa.Time, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("days", sa.String(20), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("last_delivered_at", UTCDateTime),
+    sa.UniqueConstraint(
+        "platform",
+        "workspace_id",
+        "channel_id",
+        name="uq_subscriptions_platform_workspace_id_channel_id",
+    ),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "subscription_id",
+        sa.Integer,
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("period", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("nonce", sa.String(25)),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("message_ids", JSONDocument, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.UniqueConstraint(
+        "subscription_id",
+        "kind",
+        "period",
+        name="uq_deliveries_subscription_id_kind_period",
+    ),
+)

@@ -1,0 +1,196 @@
+"""The command line: what a user types and what they see."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import EXIT_CONFIG, EXIT_NOT_BUILT, cli
+from digests.feedlist import default_feeds_file, load_feed_list
+from digests.store import Store
+
+DEFAULT_FEED_COUNT = len(load_feed_list(default_feeds_file()))
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), prog_name="newsdigest")
+
+
+def test_help_lists_every_command() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in (
+        "run",
+        "ingest",
+        "analyse",
+        "digest",
+        "positions",
+        "subscriptions",
+        "feeds",
+        "db",
+        "doctor",
+    ):
+        assert f"  {command} " in result.output
+
+
+def test_doctor_before_and_after_the_store_is_migrated(tmp_path: Path) -> None:
+    before = invoke("doctor")
+    assert before.exit_code == 1
+    assert "FAIL schema    no database yet at" in before.output
+    assert "run `newsdigest db upgrade`" in before.output
+    assert not (tmp_path / "xdg-data" / "newsdigest" / "newsdigest.db").exists()  # read only
+
+    upgraded = invoke("db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "Database at revision 0001." in upgraded.output
+
+    after = invoke("doctor")
+    assert after.exit_code == 0, after.output
+    assert "ok   schema    migrated to 0001 (head)" in after.output
+    assert "console (no chat credentials configured)" in after.output
+    assert "sqlite:///" in after.output
+
+
+def test_doctor_masks_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_TOKEN", "discord-token-value")
+    monkeypatch.setenv("NEWSDIGEST_SLACK_BOT_TOKEN", "xoxb-token-value")
+    monkeypatch.setenv("NEWSDIGEST_SLACK_APP_TOKEN", "xapp-token-value")
+    monkeypatch.setenv(
+        "NEWSDIGEST_DATABASE_URL",
+        "postgresql://newsdigest:db-password-value@127.0.0.1:1/news?connect_timeout=2",
+    )
+    result = invoke("doctor")
+    assert "value" not in result.output
+    assert "discord_token **********" in result.output
+    assert "postgresql+psycopg://newsdigest:***@127.0.0.1:1/news" in result.output
+    assert "discord, slack (socket mode)" in result.output
+    assert result.exit_code == 1  # nothing listens on port 1
+    assert "FAIL schema    cannot open database" in result.output
+
+
+def test_doctor_warns_about_private_networks_and_stray_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSDIGEST_FETCH__ALLOW_PRIVATE_NETWORKS", "1")
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_TOKN", "typo")
+    result = invoke("doctor")
+    assert "WARN fetch     fetch.allow_private_networks is ON" in result.output
+    assert "WARN settings  NEWSDIGEST_DISCORD_TOKN is not a setting" in result.output
+
+
+def test_run_initialises_the_store_and_says_what_is_not_built() -> None:
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    assert f"Would poll {DEFAULT_FEED_COUNT} feeds:" in result.output
+    assert "https://feeds.bbci.co.uk/news/world/rss.xml" in result.output
+    assert "Would deliver to: console." in result.output
+    assert "Not built yet" in result.output
+    assert "nothing was fetched or sent" in result.output
+
+
+def test_default_feeds_are_added_once_in_a_databases_life(tmp_path: Path) -> None:
+    assert invoke("run").exit_code == 0
+    url = f"sqlite:///{tmp_path / 'xdg-data' / 'newsdigest' / 'newsdigest.db'}"
+    with Store.open(url) as store:
+        feeds = store.list_feeds()
+        assert len(feeds) == DEFAULT_FEED_COUNT
+        store.remove_feed(feeds[0].id or 0)
+    assert invoke("run").exit_code == 0
+    listed = invoke("feeds", "list")
+    assert listed.exit_code == 0
+    assert feeds[0].url not in listed.output  # a removed default feed stays removed
+    assert feeds[1].url in listed.output
+
+
+def test_a_custom_feeds_file_and_a_broken_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mine.toml"
+    mine.write_text('[[feeds]]\nurl = "https://news.example/rss"\ntitle = "Mine"\n')
+    monkeypatch.setenv("NEWSDIGEST_FEEDS_FILE", str(mine))
+    result = invoke("feeds", "list")
+    assert result.exit_code == 0, result.output
+    assert "https://news.example/rss" in result.output
+    assert "bbci" not in result.output
+
+    monkeypatch.setenv("NEWSDIGEST_DATA_DIR", str(tmp_path / "other"))
+    mine.write_text('[[feeds]]\nurl = "file:///etc/passwd"\n')
+    broken = invoke("feeds", "list")
+    assert broken.exit_code == EXIT_CONFIG
+    assert broken.stderr.strip().splitlines() == [
+        f"Error: {mine}: feeds.0.url: not an http or https URL: 'file:///etc/passwd'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "issue"),
+    [
+        (["ingest"], "issue 3"),
+        (["analyse", "--json"], "issue 4"),
+        (["digest"], "issue 5"),
+        (["positions", "russia"], "issue 5"),
+    ],
+)
+def test_skeletons_say_so_and_fail(args: list[str], issue: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == EXIT_NOT_BUILT
+    assert "is not built yet" in result.stderr
+    assert issue in result.stderr
+
+
+def test_subscriptions_lists_what_the_store_holds() -> None:
+    result = invoke("subscriptions")
+    assert result.exit_code == 0
+    assert "No subscriptions yet." in result.output
+
+
+def test_db_downgrade_and_current() -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    down = invoke("db", "downgrade", "base")
+    assert down.exit_code == 0
+    assert "Database at revision base." in down.output
+    current = invoke("db", "current")
+    assert "Database at base (empty); newest is 0001." in current.output
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ({"NEWSDIGEST_DATABASE_URL": "mysql://x/y"}, "database_url: unsupported database 'mysql'"),
+        ({"NEWSDIGEST_FETCH__TIMEOUT": "soon"}, "fetch.timeout: Input should be a valid number"),
+    ],
+)
+def test_bad_settings_are_one_line_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, setup: dict[str, str], expected: str
+) -> None:
+    for name, value in setup.items():
+        monkeypatch.setenv(name, value)
+    result = invoke("doctor")
+    assert result.exit_code == EXIT_CONFIG
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Error: {expected}")
+
+
+def test_the_installed_script_reports_a_malformed_config_file_in_one_line(tmp_path: Path) -> None:
+    script = shutil.which("newsdigest", path=os.path.dirname(os.sys.executable))  # type: ignore[attr-defined]
+    assert script is not None, "the console script is not installed next to this Python"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("log_level = \n")
+    result = subprocess.run(
+        [script, "--config", str(bad), "doctor"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == EXIT_CONFIG
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Error: {bad}: config file is not valid TOML")
