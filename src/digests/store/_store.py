@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -58,6 +58,7 @@ from digests.store._tables import (
 log = logging.getLogger(__name__)
 
 Row = sa.Row[Any]
+T = TypeVar("T")
 
 
 def _values(record: Any, *, without: tuple[str, ...] = ("id",)) -> dict[str, Any]:
@@ -189,6 +190,14 @@ class Store:
         except OperationalError as error:
             raise StoreError(f"database error: {_reason(error)}") from error
 
+    def _all(self, query: sa.Select[Any], convert: Callable[[Row], T]) -> list[T]:
+        with self._begin() as db:
+            return [convert(row) for row in db.execute(query)]
+
+    def _first(self, query: sa.Select[Any]) -> Row | None:
+        with self._begin() as db:
+            return db.execute(query).first()
+
     # -- meta ---------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
@@ -214,23 +223,20 @@ class Store:
         return dataclasses.replace(feed, id=new_id[0])
 
     def get_feed(self, feed_id: int) -> Feed:
-        with self._begin() as db:
-            row = db.execute(sa.select(feeds).where(feeds.c.id == feed_id)).first()
+        row = self._first(sa.select(feeds).where(feeds.c.id == feed_id))
         if row is None:
             raise FeedNotFoundError(feed_id, "no such feed")
         return _feed(row)
 
     def find_feed(self, url: str) -> Feed | None:
-        with self._begin() as db:
-            row = db.execute(sa.select(feeds).where(feeds.c.url == url)).first()
+        row = self._first(sa.select(feeds).where(feeds.c.url == url))
         return None if row is None else _feed(row)
 
     def list_feeds(self, *, enabled_only: bool = False) -> list[Feed]:
         query = sa.select(feeds).order_by(feeds.c.id)
         if enabled_only:
             query = query.where(feeds.c.enabled.is_(True))
-        with self._begin() as db:
-            return [_feed(row) for row in db.execute(query)]
+        return self._all(query, _feed)
 
     def update_feed(self, feed: Feed) -> None:
         """Write every field of a stored feed (URL included, for a 301)."""
@@ -267,16 +273,14 @@ class Store:
         return dataclasses.replace(article, id=new_id[0])
 
     def get_article(self, article_id: int) -> Article:
-        with self._begin() as db:
-            row = db.execute(sa.select(articles).where(articles.c.id == article_id)).first()
+        row = self._first(sa.select(articles).where(articles.c.id == article_id))
         if row is None:
             raise ArticleNotFoundError(article_id, "no such article")
         return _article(row)
 
     def find_article(self, feed_id: int, key: str) -> Article | None:
         query = sa.select(articles).where(articles.c.feed_id == feed_id, articles.c.key == key)
-        with self._begin() as db:
-            row = db.execute(query).first()
+        row = self._first(query)
         return None if row is None else _article(row)
 
     def list_articles(
@@ -294,8 +298,7 @@ class Store:
             query = query.where(articles.c.first_seen_at >= since)
         if limit is not None:
             query = query.limit(limit)
-        with self._begin() as db:
-            return [_article(row) for row in db.execute(query)]
+        return self._all(query, _article)
 
     def update_article(self, article: Article) -> None:
         article_id = _stored_id(article)
@@ -350,8 +353,7 @@ class Store:
             .where(actor_mentions.c.article_id == article_id)
             .order_by(actor_mentions.c.actor_key)
         )
-        with self._begin() as db:
-            return [ActorMention(**row._mapping) for row in db.execute(query)]
+        return self._all(query, lambda row: ActorMention(**row._mapping))
 
     def topic_mentions(self, article_id: int) -> list[TopicMention]:
         query = (
@@ -359,8 +361,7 @@ class Store:
             .where(topic_mentions.c.article_id == article_id)
             .order_by(topic_mentions.c.topic_key)
         )
-        with self._begin() as db:
-            return [TopicMention(**row._mapping) for row in db.execute(query)]
+        return self._all(query, lambda row: TopicMention(**row._mapping))
 
     def positions_of_article(self, article_id: int) -> list[Position]:
         query = (
@@ -368,8 +369,7 @@ class Store:
             .where(positions.c.article_id == article_id)
             .order_by(positions.c.id)
         )
-        with self._begin() as db:
-            return [_position(row) for row in db.execute(query)]
+        return self._all(query, _position)
 
     # -- stories ------------------------------------------------------------------------------
 
@@ -402,8 +402,7 @@ class Store:
             raise ArticleNotFoundError(tuple(article_ids), "not every article exists")
 
     def get_story(self, story_id: int) -> Story:
-        with self._begin() as db:
-            row = db.execute(sa.select(stories).where(stories.c.id == story_id)).first()
+        row = self._first(sa.select(stories).where(stories.c.id == story_id))
         if row is None:
             raise StoryNotFoundError(story_id, "no such story")
         return _story(row)
@@ -414,8 +413,7 @@ class Store:
             .where(articles.c.story_id == story_id)
             .order_by(articles.c.first_seen_at, articles.c.id)
         )
-        with self._begin() as db:
-            return [_article(row) for row in db.execute(query)]
+        return self._all(query, _article)
 
     # -- subscriptions ------------------------------------------------------------------------
 
@@ -440,8 +438,7 @@ class Store:
 
     def get_subscription(self, subscription_id: int) -> Subscription:
         query = sa.select(subscriptions).where(subscriptions.c.id == subscription_id)
-        with self._begin() as db:
-            row = db.execute(query).first()
+        row = self._first(query)
         if row is None:
             raise SubscriptionNotFoundError(subscription_id, "no such subscription")
         return _subscription(row)
@@ -454,8 +451,7 @@ class Store:
             subscriptions.c.workspace_id == workspace_id,
             subscriptions.c.channel_id == channel_id,
         )
-        with self._begin() as db:
-            row = db.execute(query).first()
+        row = self._first(query)
         return None if row is None else _subscription(row)
 
     def list_subscriptions(
@@ -466,8 +462,7 @@ class Store:
             query = query.where(subscriptions.c.platform == platform)
         if workspace_id is not None:
             query = query.where(subscriptions.c.workspace_id == workspace_id)
-        with self._begin() as db:
-            return [_subscription(row) for row in db.execute(query)]
+        return self._all(query, _subscription)
 
     def remove_subscription(self, subscription_id: int) -> None:
         with self._begin() as db:
@@ -496,8 +491,7 @@ class Store:
         return dataclasses.replace(delivery, id=new_id[0])
 
     def get_delivery(self, delivery_id: int) -> Delivery:
-        with self._begin() as db:
-            row = db.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).first()
+        row = self._first(sa.select(deliveries).where(deliveries.c.id == delivery_id))
         if row is None:
             raise DeliveryNotFoundError(delivery_id, "no such delivery")
         return _delivery(row)
@@ -524,8 +518,7 @@ class Store:
             query = query.where(deliveries.c.subscription_id == subscription_id)
         if status is not None:
             query = query.where(deliveries.c.status == status)
-        with self._begin() as db:
-            return [_delivery(row) for row in db.execute(query)]
+        return self._all(query, _delivery)
 
     # -- counts, for `doctor` and status views ------------------------------------------------
 
