@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from digests.store import Store, normalise_database_url
+from tests.feedserver import FeedServer
 
 POSTGRES_URL_ENV = "NEWSDIGEST_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "NEWSDIGEST_TEST_REQUIRE_POSTGRES"
@@ -83,3 +84,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def store(database_url: str) -> Iterator[Store]:
     with Store.open(database_url) as opened:
         yield opened
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A loopback feed server; see tests/feedserver.py."""
+    server = FeedServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -23,7 +23,10 @@ from digests.errors import (
             "no such feed: https://x.example/f",
         ),
         (FeedExistsError("https://x.example/f"), "https://x.example/f"),
-        (ConfigError("fetch.timeout", "must be positive"), "fetch.timeout: must be positive"),
+        (
+            ConfigError("fetch.timeout_seconds", "must be positive"),
+            "fetch.timeout_seconds: must be positive",
+        ),
         (
             StoreNotMigratedError(None, "0001"),
             "the database is at revision none, this code needs 0001; run `newsdigest db upgrade`",

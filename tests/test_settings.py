@@ -60,14 +60,16 @@ def test_sources_in_order_env_then_dotenv_then_toml(
 ) -> None:
     toml = write(
         tmp_path / "settings.toml",
-        'log_level = "ERROR"\n[fetch]\ntimeout = 5.0\nconcurrency = 4\nmax_bytes = 20000\n',
+        'log_level = "ERROR"\n[fetch]\ntimeout_seconds = 5.0\nconcurrency = 4\nmax_bytes = 20000\n',
     )
-    write(tmp_path / ".env", "NEWSDIGEST_FETCH__TIMEOUT=6\nNEWSDIGEST_FETCH__CONCURRENCY=5\n")
+    write(
+        tmp_path / ".env", "NEWSDIGEST_FETCH__TIMEOUT_SECONDS=6\nNEWSDIGEST_FETCH__CONCURRENCY=5\n"
+    )
     monkeypatch.setenv("NEWSDIGEST_FETCH__CONCURRENCY", "7")
     loaded = load_settings(toml)
     fetch = loaded.settings.fetch
     assert fetch.concurrency == 7  # environment beats .env and the file
-    assert fetch.timeout == 6.0  # .env beats the file
+    assert fetch.timeout_seconds == 6.0  # .env beats the file
     assert fetch.max_bytes == 20000  # the file beats the default
     assert fetch.per_host_concurrency == 2  # the default
     assert loaded.settings.log_level == "ERROR"

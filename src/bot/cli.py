@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
+import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -16,11 +18,14 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from bot import cli_output
 from bot.doctor import Status, diagnose
 from bot.settings import LoadedSettings, load_settings
 from digests import __version__
 from digests.errors import ConfigError, NewsdigestError
 from digests.feedlist import default_feeds_file, load_feed_list
+from digests.fetch import FeedResult, PollStatus
+from digests.model import Feed, FullText, utc_now
 from digests.service import Service
 from digests.store import Store, display_url, head_revision
 
@@ -112,23 +117,68 @@ def run(app: App) -> None:
     """Start the bot: poll feeds, analyse, deliver digests, answer commands."""
     settings = app.loaded.settings
     with app.open_service() as service:
-        feeds = service.list_feeds()
-        url = display_url(settings.resolved_database_url())
-    out.print(f"Store ready: {url} (schema {head_revision()}).")
-    out.print(f"Would poll {sum(feed.enabled for feed in feeds)} feeds:")
-    for feed in feeds:
-        out.print(f"  - {feed.title or feed.url}  {feed.url}")
-    out.print(f"Would deliver to: {', '.join(settings.adapters())}.")
+        due = len(service.store.due_feeds(utc_now()))
+        out.print(f"Store ready: {display_url(settings.resolved_database_url())}.")
+        out.print(f"Delivering to: {', '.join(settings.adapters())}. Polling {due} due feeds once.")
+        results = asyncio.run(_ingest(service, None, show_progress=True))
+        cli_output.print_ingest_summary(out, results, service.store.count_queued())
     out.print(
-        "Not built yet: polling (issue 3), analysis (4), digests (5), chat adapters (6, 7) and "
-        "the scheduler (8). The store is initialised; nothing was fetched or sent."
+        "Not built yet: the analysis (issue 4), digests (5), chat adapters (6, 7) and the "
+        "scheduler that keeps polling and delivers (8). Poll again with `newsdigest ingest`."
     )
 
 
 @cli.command()
-def ingest() -> None:
-    """Poll due feeds once and store new articles."""
-    _not_built("ingest", "the feed engine, issue 3")
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Poll the feeds of this TOML feed list (the format of config/feeds.toml).",
+)
+@click.option(
+    "--no-analysis",
+    is_flag=True,
+    help="Leave new articles queued for analysis (it is not built yet: they stay queued anyway).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the per-feed results as JSON.")
+@pass_app
+def ingest(
+    app: App, urls: tuple[str, ...], feeds_file: Path | None, no_analysis: bool, as_json: bool
+) -> None:
+    """Poll feeds once: every due feed, or the given URLs and feed list now.
+
+    Given feeds that are not stored yet are added first (their current entries count as
+    already seen).
+    """
+    targets = [Feed(url=url) for url in urls] + (load_feed_list(feeds_file) if feeds_file else [])
+    with app.open_service() as service:
+        results = asyncio.run(_ingest(service, targets or None, show_progress=not as_json))
+        queued = service.store.count_queued()
+    if as_json:
+        out.print_json(json.dumps([_result_json(result) for result in results]))
+    else:
+        cli_output.print_ingest_summary(out, results, queued)
+    if results and all(result.status is PollStatus.FAILED for result in results):
+        sys.exit(1)
+
+
+async def _ingest(
+    service: Service, targets: list[Feed] | None, *, show_progress: bool
+) -> list[FeedResult]:
+    if not (show_progress and out.is_terminal):
+        return await service.ingest(targets)
+    with cli_output.progress_bar(out) as (progress, task):
+        total = len(targets) if targets is not None else len(service.store.due_feeds(utc_now()))
+        progress.update(task, total=total)
+        return await service.ingest(targets, progress=lambda _r: progress.advance(task))
+
+
+def _result_json(result: FeedResult) -> dict[str, object]:
+    data = dataclasses.asdict(result)
+    data["next_check_at"] = result.next_check_at.isoformat() if result.next_check_at else None
+    data["article_ids"] = list(result.article_ids)
+    return data
 
 
 @cli.command()
@@ -186,21 +236,49 @@ def feeds() -> None:
 @feeds.command("list")
 @pass_app
 def feeds_list(app: App) -> None:
-    """List the stored feeds with their fetch state."""
+    """List the stored feeds."""
     with app.open_service() as service:
-        found = service.list_feeds()
-    if not found:
-        out.print("No feeds.")
-        return
-    for feed in found:
-        state = "enabled" if feed.enabled else f"disabled: {feed.disabled_reason or 'by a user'}"
-        out.print(f"{feed.id:>4}  {feed.title or '(untitled)'}", markup=False)
-        out.print(f"      {feed.url}", markup=False)
-        out.print(
-            f"      {state}; {feed.failure_count} failures in a row; "
-            f"last success {_when(feed.last_success_at)}",
-            markup=False,
-        )
+        cli_output.print_feed_list(out, service.list_feeds())
+
+
+@feeds.command("status")
+@pass_app
+def feeds_status(app: App) -> None:
+    """Each feed's fetch state: last success, last error, failures, next poll, disabled."""
+    with app.open_service() as service:
+        cli_output.print_feed_status(out, service.list_feeds())
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--title", help="A title to show instead of the feed's own.")
+@click.option(
+    "--full-text",
+    type=click.Choice([mode.value for mode in FullText]),
+    default=FullText.AUTO.value,
+    show_default=True,
+    help="Fetch article pages for their full text: when the feed's text is short, always, never.",
+)
+@pass_app
+def feeds_add(app: App, url: str, title: str | None, full_text: str) -> None:
+    """Add the feed at URL, after checking that it answers with a feed."""
+    with app.open_service() as service:
+        result = asyncio.run(service.add_feed(url, title=title, full_text=FullText(full_text)))
+    out.print(
+        f"Added feed {result.feed_id}: {result.title or result.url} ({result.url}); "
+        f"{result.seen} entries stored as already seen.",
+        markup=False,
+    )
+
+
+@feeds.command("remove")
+@click.argument("feed")
+@pass_app
+def feeds_remove(app: App, feed: str) -> None:
+    """Remove FEED (its URL or its id) with its articles."""
+    with app.open_service() as service:
+        removed = service.remove_feed(feed)
+    out.print(f"Removed feed {removed.id}: {removed.title or removed.url}", markup=False)
 
 
 @cli.group()
@@ -251,10 +329,6 @@ def doctor(app: App) -> None:
         out.print(f"{marks[finding.status]} {finding.topic:<9} {finding.detail}", markup=False)
     if any(finding.status is Status.FAIL for finding in findings):
         sys.exit(1)
-
-
-def _when(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
 
 def main() -> None:

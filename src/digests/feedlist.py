@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from digests.errors import ConfigError
 from digests.model import Feed, FullText
@@ -18,6 +18,8 @@ class _FeedEntry(BaseModel):
 
     url: str
     title: str | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")
+    region: str | None = Field(default=None, max_length=32)
     full_text: FullText = FullText.AUTO
 
     @field_validator("url")
@@ -55,5 +57,12 @@ def load_feed_list(path: Path) -> list[Feed]:
         message = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(path, f"{where}: {message}") from error
     return [
-        Feed(url=entry.url, title=entry.title, full_text=entry.full_text) for entry in parsed.feeds
+        Feed(
+            url=entry.url,
+            title=entry.title,
+            language=entry.language,
+            region=entry.region,
+            full_text=entry.full_text,
+        )
+        for entry in parsed.feeds
     ]

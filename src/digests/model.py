@@ -113,6 +113,9 @@ class Feed:
     title: str | None = None
     #: The site the feed belongs to, as the feed says.
     site_url: str | None = None
+    #: ISO 639-1 code of the feed's language, and a region such as "europe", if known.
+    language: str | None = None
+    region: str | None = None
     full_text: FullText = FullText.AUTO
     enabled: bool = True
     #: Why polling stopped (410 Gone, too many failures), if it did.

@@ -6,9 +6,10 @@ the repository the rest of the code uses.
 
 from digests.store._engine import display_url, normalise_database_url, sqlite_path
 from digests.store._migrate import head_revision
-from digests.store._store import Store
+from digests.store._store import SavedEntries, Store
 
 __all__ = [
+    "SavedEntries",
     "Store",
     "display_url",
     "head_revision",

@@ -121,6 +121,15 @@ def _delivery(row: Row) -> Delivery:
     return Delivery(**values)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class SavedEntries:
+    """What storing one poll's entries did: ids of new and of changed articles."""
+
+    added: list[int]
+    updated: list[int]
+    unchanged: int
+
+
 class Store:
     """Typed access to the database. Thread-safe; each method is one transaction."""
 
@@ -251,6 +260,18 @@ class Store:
         if result.rowcount == 0:
             raise FeedNotFoundError(feed_id, "no such feed")
 
+    def due_feeds(self, now: dt.datetime) -> list[Feed]:
+        """Enabled feeds whose next poll is due, never-polled ones first."""
+        query = (
+            sa.select(feeds)
+            .where(
+                feeds.c.enabled.is_(True),
+                sa.or_(feeds.c.next_check_at.is_(None), feeds.c.next_check_at <= now),
+            )
+            .order_by(feeds.c.next_check_at.is_not(None), feeds.c.next_check_at, feeds.c.id)
+        )
+        return self._all(query, _feed)
+
     def remove_feed(self, feed_id: int) -> None:
         """Remove a feed and, with it, its articles and what was read from them."""
         with self._begin() as db:
@@ -299,6 +320,111 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         return self._all(query, _article)
+
+    def save_entries(self, feed_id: int, entries: Sequence[Article]) -> SavedEntries:
+        """Store what one poll of a feed found, in one transaction.
+
+        An entry is the same article as a stored one with the same key, or, when its key is new
+        (a feed that rewrote its GUIDs), with the same link, if no other entry of this poll has
+        that link. A known article whose content hash changed is updated and queued for
+        analysis again; it keeps its identity, first-seen time and story, so it is never new
+        twice. ``entries`` carry their keys already unique.
+        """
+        with self._begin() as db:
+            return self._save_entries(db, feed_id, entries)
+
+    def record_poll(self, feed: Feed, entries: Sequence[Article]) -> SavedEntries:
+        """A successful poll in one transaction: the feed's new fetch state and its entries."""
+        feed_id = _stored_id(feed)
+        with self._begin() as db:
+            result = db.execute(feeds.update().where(feeds.c.id == feed_id).values(_values(feed)))
+            if result.rowcount == 0:
+                raise FeedNotFoundError(feed_id, "no such feed")
+            return self._save_entries(db, feed_id, entries)
+
+    def known_hashes(self, feed_id: int, keys: Sequence[str]) -> dict[str, str]:
+        """Content hashes of the stored articles of a feed that have these keys."""
+        query = sa.select(articles.c.key, articles.c.content_hash).where(
+            articles.c.feed_id == feed_id, articles.c.key.in_(keys)
+        )
+        with self._begin() as db:
+            return {row.key: row.content_hash for row in db.execute(query)}
+
+    def _save_entries(
+        self, db: sa.Connection, feed_id: int, entries: Sequence[Article]
+    ) -> SavedEntries:
+        known = self._known_articles(db, feed_id, entries)
+        new_rows, changed, unchanged = [], [], 0
+        for entry in entries:
+            match = known.get(("key", entry.key)) or known.get(("url", entry.url))
+            if match is None:
+                new_rows.append(_values(entry, without=("id", "story_id", "analysed_at")))
+            elif match.content_hash != entry.content_hash or match.key != entry.key:
+                changed.append(self._update_entry(db, match, entry))
+            else:
+                unchanged += 1
+        added = self._insert_entries(db, new_rows)
+        return SavedEntries(added=added, updated=changed, unchanged=unchanged)
+
+    @staticmethod
+    def _known_articles(
+        db: sa.Connection, feed_id: int, entries: Sequence[Article]
+    ) -> dict[tuple[str, str | None], Any]:
+        columns = (articles.c.id, articles.c.key, articles.c.url, articles.c.content_hash)
+        keys = [entry.key for entry in entries]
+        found: dict[tuple[str, str | None], Any] = {}
+        for row in db.execute(
+            sa.select(*columns).where(articles.c.feed_id == feed_id, articles.c.key.in_(keys))
+        ):
+            found[("key", row.key)] = row
+        links = [entry.url for entry in entries if entry.url]
+        unique_links = {link for link in links if links.count(link) == 1}
+        orphans = [entry.url for entry in entries if ("key", entry.key) not in found]
+        by_url = [url for url in orphans if url in unique_links]
+        if by_url:
+            query = sa.select(*columns).where(
+                articles.c.feed_id == feed_id, articles.c.url.in_(by_url)
+            )
+            for row in db.execute(query.order_by(articles.c.id)):
+                found.setdefault(("url", row.url), row)
+        return found
+
+    @staticmethod
+    def _update_entry(db: sa.Connection, match: Any, entry: Article) -> int:
+        values = _values(
+            entry, without=("id", "feed_id", "first_seen_at", "seen_on_first_poll", "story_id")
+        )
+        if match.content_hash != entry.content_hash:
+            values["analysed_at"] = None  # analyse the new content
+        else:
+            del values["analysed_at"]
+        db.execute(articles.update().where(articles.c.id == match.id).values(values))
+        return int(match.id)
+
+    @staticmethod
+    def _insert_entries(db: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        result = db.execute(
+            articles.insert().returning(articles.c.id, sort_by_parameter_order=True), rows
+        )
+        return [int(row.id) for row in result]
+
+    def analysis_queue(self, limit: int | None = None) -> list[Article]:
+        """Articles waiting for analysis (new, or changed since), oldest first."""
+        query = (
+            sa.select(articles)
+            .where(articles.c.analysed_at.is_(None))
+            .order_by(articles.c.first_seen_at, articles.c.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return self._all(query, _article)
+
+    def count_queued(self) -> int:
+        query = sa.select(sa.func.count()).where(articles.c.analysed_at.is_(None))
+        with self._begin() as db:
+            return db.scalar(query) or 0
 
     def update_article(self, article: Article) -> None:
         article_id = _stored_id(article)

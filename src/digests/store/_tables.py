@@ -32,6 +32,8 @@ feeds = sa.Table(
     sa.Column("url", sa.Text, nullable=False, unique=True),
     sa.Column("title", sa.Text),
     sa.Column("site_url", sa.Text),
+    sa.Column("language", sa.String(16)),
+    sa.Column("region", sa.String(32)),
     sa.Column("full_text", sa.String(10), nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("disabled_reason", sa.Text),
@@ -72,7 +74,7 @@ articles = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("seen_on_first_poll", sa.Boolean, nullable=False),
-    sa.Column("analysed_at", UTCDateTime),
+    sa.Column("analysed_at", UTCDateTime, index=True),
     sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="SET NULL"), index=True),
     sa.UniqueConstraint("feed_id", "key", name="uq_articles_feed_id_key"),
 )

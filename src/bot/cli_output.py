@@ -1,0 +1,87 @@
+"""How the command line shows feeds and poll results on a terminal (or a pipe)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from digests.fetch import FeedResult, PollStatus
+from digests.model import Feed
+
+_PROBLEMS = (PollStatus.FAILED, PollStatus.DISABLED)
+
+
+def when(moment: dt.datetime | None, empty: str = "never") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else empty
+
+
+def _state(feed: Feed) -> str:
+    return "enabled" if feed.enabled else f"disabled: {feed.disabled_reason or 'by a user'}"
+
+
+def print_feed_list(console: Console, feeds: Sequence[Feed]) -> None:
+    if not feeds:
+        console.print("No feeds.")
+        return
+    for feed in feeds:
+        mark = "" if feed.enabled else "  (disabled)"
+        console.print(f"{feed.id:>4}  {feed.title or '(untitled)'}{mark}", markup=False)
+        console.print(f"      {feed.url}", markup=False)
+
+
+def print_feed_status(console: Console, feeds: Sequence[Feed]) -> None:
+    if not feeds:
+        console.print("No feeds.")
+        return
+    for feed in feeds:
+        console.print(f"{feed.id:>4}  {feed.title or '(untitled)'}", markup=False)
+        console.print(f"      {feed.url}", markup=False)
+        console.print(f"      state         {_state(feed)}", markup=False)
+        console.print(f"      last success  {when(feed.last_success_at)}", markup=False)
+        if feed.failure_count or feed.last_error:
+            console.print(
+                f"      last error    {feed.last_error} ({feed.failure_count} in a row)",
+                markup=False,
+            )
+        next_poll = when(feed.next_check_at, "now") if feed.enabled else "not polled"
+        console.print(f"      next poll     {next_poll}", markup=False)
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[tuple[Progress, TaskID]]:
+    columns = (TextColumn("polling"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield progress, progress.add_task("polling", total=None)
+
+
+def print_ingest_summary(console: Console, results: Sequence[FeedResult], queued: int) -> None:
+    if not results:
+        console.print("No feed was due.")
+        return
+    table = Table("feed", "result", "new", "updated", "unchanged", "seen", "note")
+    for result in results:
+        note = result.error or (f"moved to {result.moved_to}" if result.moved_to else "")
+        table.add_row(
+            result.title or result.url,
+            str(result.status),
+            str(result.new),
+            str(result.updated),
+            str(result.unchanged),
+            str(result.seen),
+            note,
+        )
+    console.print(table)
+    counts = Counter(result.status for result in results)
+    problems = sum(counts[status] for status in _PROBLEMS)
+    console.print(
+        f"{len(results)} feeds: {sum(r.new for r in results)} new articles, "
+        f"{sum(r.updated for r in results)} updated, {sum(r.seen for r in results)} stored as "
+        f"already seen (a new feed's first poll); {problems} with problems. "
+        f"{queued} articles wait for analysis (not built yet: issue 4)."
+    )

@@ -1,0 +1,29 @@
+"""An article page's main text, extracted with trafilatura (runs in a worker process)."""
+
+from __future__ import annotations
+
+import logging
+
+import trafilatura
+
+log = logging.getLogger(__name__)
+
+# trafilatura logs every page it cannot read at WARNING; one page is not worth that here.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+def extract_main_text(page: bytes, url: str) -> str | None:
+    """The article's body text, or None if the page holds none that trafilatura can find."""
+    text = trafilatura.extract(
+        page,
+        url=url,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        favor_precision=True,
+        deduplicate=True,
+    )
+    if not text:
+        return None
+    lines = (" ".join(line.split()) for line in str(text).splitlines())
+    return "\n".join(line for line in lines if line) or None

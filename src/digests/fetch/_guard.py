@@ -1,0 +1,121 @@
+"""The SSRF guard: which URLs and addresses a fetch may reach.
+
+Three checks, so that no spelling of an address and no DNS trick gets through:
+
+1. ``check_url`` before any I/O: http or https only, a host, and if the host is an address
+   (in any spelling: dotted, decimal, hex, octal, IPv6, IPv4-mapped IPv6) it must be public.
+2. ``GuardedResolver``: every name is resolved by us, and addresses that are not public are
+   dropped; aiohttp connects only to what the resolver returned.
+3. ``check_peer`` after connecting: the address actually connected to must be public.
+
+Every redirect hop goes through check 1 again (the fetcher follows redirects itself).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+from digests.errors import FeedError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+class BlockedURLError(FeedError, ValueError):
+    """A URL the guard refuses to fetch; ``key`` is the URL."""
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4, Teredo), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
+def is_public(address: IPAddress) -> bool:
+    """True for a globally routable unicast address; False for loopback, private, link-local,
+    multicast, reserved, unspecified and the like, however they are wrapped."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id:
+            return False
+        inner = _embedded_ipv4(address)
+        if inner is not None:
+            return is_public(inner)
+    return address.is_global and not address.is_multicast
+
+
+def parse_address(host: str) -> IPAddress | None:
+    """``host`` as an IP address if it spells one in any form, else None (a name)."""
+    bare = host.strip("[]")
+    try:
+        return ipaddress.ip_address(bare.split("%")[0])
+    except ValueError:
+        pass
+    try:  # the legacy forms the C resolver accepts: 2130706433, 0x7f000001, 0177.1, 127.1
+        return ipaddress.IPv4Address(socket.inet_aton(bare))
+    except OSError:
+        return None
+
+
+def check_url(url: str, *, allow_private: bool) -> str:
+    """Return the URL if a fetch may try it; raise :class:`BlockedURLError` otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        _ = parts.port  # raises ValueError for a port out of range
+    except ValueError as error:
+        raise BlockedURLError(url, "not a valid URL") from error
+    if parts.scheme not in ("http", "https"):
+        raise BlockedURLError(url, "only http and https URLs can be fetched")
+    if not host:
+        raise BlockedURLError(url, "the URL has no host")
+    if parts.username or parts.password:
+        raise BlockedURLError(url, "URLs with a user name or password are refused")
+    address = parse_address(host)
+    if address is not None and not allow_private and not is_public(address):
+        raise BlockedURLError(url, f"{address} is not a public address")
+    return url.strip()
+
+
+def check_peer(url: str, peer: Any, *, allow_private: bool) -> None:
+    """Refuse a connection whose remote address is not public."""
+    if allow_private:
+        return
+    if not peer:
+        raise BlockedURLError(url, "could not tell which address was connected to")
+    address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+    if not is_public(address):
+        raise BlockedURLError(url, f"connected to {address}, which is not a public address")
+
+
+class GuardedResolver(ThreadedResolver):
+    """Resolves with the system resolver, then drops every address that is not public."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        super().__init__()
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await super().resolve(host, port, family)
+        if self._allow_private:
+            return found
+        public = [item for item in found if is_public(ipaddress.ip_address(item["host"]))]
+        if not public:
+            addresses = ", ".join(sorted({item["host"] for item in found}))
+            raise BlockedURLError(host, f"resolves only to non-public addresses ({addresses})")
+        return public

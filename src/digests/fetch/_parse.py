@@ -1,0 +1,238 @@
+"""Feed documents to entries: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed 1.x here.
+
+Everything here is a pure function of the bytes and the response headers, so it can run in a
+worker process. feedparser only ever gets the bytes (wrapped in a file object: given a plain
+string or bytes it would open URLs and paths itself) and the headers, never a URL or a path.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import html
+import io
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from digests.errors import FeedError
+from digests.fetch._text import html_to_text, one_line, shorten
+from digests.model import UTC
+
+log = logging.getLogger(__name__)
+
+_JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
+_TITLE_FROM_TEXT = 120
+
+
+class NotAFeedError(FeedError, ValueError):
+    """The document is not a feed we can read; ``key`` is its URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One entry, cleaned: text instead of HTML, absolute links, UTC dates, identity, hash."""
+
+    key: str
+    title: str
+    url: str | None
+    summary: str
+    text: str
+    author: str | None
+    published_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed document: its own title and site, its entries, and why it was ill-formed, if so."""
+
+    title: str | None
+    site_url: str | None
+    entries: tuple[ParsedEntry, ...]
+    #: feedparser's word for a document it read despite errors ("bozo"), else None.
+    problem: str | None = None
+    format: str = ""
+
+
+def content_hash(title: str, url: str | None, summary: str, text: str) -> str:
+    """What decides whether a known article changed (dates alone do not)."""
+    joined = "\x1f".join((title, url or "", summary, text))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def _identity(guid: str | None, link: str | None, title: str, published: str) -> str:
+    """guid/id, else the link, else a hash of title and date."""
+    if guid and guid.strip():
+        return guid.strip()
+    if link:
+        return link
+    digest = hashlib.sha256(f"{title}\x1f{published}".encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+def _web_link(base: str, link: object) -> str | None:
+    """An absolute http(s) link, or None (javascript:, mailto: and the like are dropped)."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    absolute = urljoin(base, link.strip())
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def _utc(parsed: Any) -> dt.datetime | None:
+    if not parsed:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _entry(
+    base: str,
+    *,
+    guid: str | None,
+    link: object,
+    title_html: str,
+    summary_html: str,
+    content_html: str,
+    author: str | None,
+    published: dt.datetime | None,
+    updated: dt.datetime | None,
+) -> ParsedEntry:
+    url = _web_link(base, link)
+    summary = html_to_text(summary_html)
+    text = html_to_text(content_html) if content_html else summary
+    title = one_line(title_html) or shorten(" ".join(text.split()), _TITLE_FROM_TEXT)
+    moment = published or updated
+    stamp = moment.isoformat() if moment else ""
+    return ParsedEntry(
+        key=_identity(guid, url, title, stamp),
+        title=title or "(untitled)",
+        url=url,
+        summary=summary,
+        text=text,
+        author=author.strip() if author and author.strip() else None,
+        published_at=published,
+        updated_at=updated,
+        content_hash=content_hash(title, url, summary, text),
+    )
+
+
+def _unique(entries: Iterable[ParsedEntry]) -> tuple[ParsedEntry, ...]:
+    """The first entry of each key: a feed that repeats a GUID gets one article."""
+    seen: dict[str, ParsedEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.key, entry)
+    return tuple(seen.values())
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """Parse a fetched document; raise :class:`NotAFeedError` if it is none."""
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    if "json" in content_type or body.lstrip()[:1] == b"{":
+        return _parse_json_feed(body, url)
+    return _parse_xml_feed(body, headers, url)
+
+
+def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    lowered = {key.lower(): value for key, value in headers.items()}
+    lowered["content-location"] = url  # the base for relative links
+    result = feedparser.parse(
+        io.BytesIO(body), response_headers=lowered, resolve_relative_uris=True
+    )
+    problem = None
+    if result.get("bozo"):
+        problem = " ".join(str(result.get("bozo_exception", "ill-formed document")).split())
+    if not result.get("version") and not result.entries:
+        raise NotAFeedError(
+            url, "not an RSS, Atom or JSON feed" + (f" ({problem})" if problem else "")
+        )
+    channel = result.feed
+    entries = (_xml_entry(url, item) for item in result.entries)
+    return ParsedFeed(
+        title=one_line(channel.get("title", "")) or None,
+        site_url=_web_link(url, channel.get("link")),
+        entries=_unique(entries),
+        problem=problem,
+        format=str(result.get("version") or "unknown"),
+    )
+
+
+def _xml_entry(base: str, item: Any) -> ParsedEntry:
+    content = item.get("content") or []
+    content_html = max((part.get("value", "") for part in content), key=len, default="")
+    return _entry(
+        base,
+        guid=item.get("id"),
+        link=item.get("link"),
+        title_html=item.get("title", ""),
+        summary_html=item.get("summary", ""),
+        content_html=content_html,
+        author=item.get("author"),
+        # dict.get: feedparser's own get() swaps in published_parsed for a missing updated_parsed
+        published=_utc(dict.get(item, "published_parsed")),
+        updated=_utc(dict.get(item, "updated_parsed")),
+    )
+
+
+def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+    try:
+        document = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotAFeedError(url, f"not valid JSON ({error})") from error
+    if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
+        _JSON_FEED_VERSION
+    ):
+        raise NotAFeedError(url, "JSON, but not a JSON Feed (no jsonfeed.org version)")
+    items = document.get("items")
+    if not isinstance(items, list):
+        raise NotAFeedError(url, "JSON Feed without an items list")
+    base = _web_link(url, document.get("feed_url")) or url
+    entries = (_json_entry(base, item) for item in items if isinstance(item, dict))
+    return ParsedFeed(
+        title=one_line(str(document.get("title", ""))) or None,
+        site_url=_web_link(base, document.get("home_page_url")),
+        entries=_unique(entries),
+        format="json" + str(document["version"]).rsplit("/", 1)[-1],
+    )
+
+
+def _json_date(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _json_author(item: Mapping[str, Any]) -> str | None:
+    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+    names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+    return ", ".join(str(name) for name in names) or None
+
+
+def _json_entry(base: str, item: Mapping[str, Any]) -> ParsedEntry:
+    guid = item.get("id")
+    return _entry(
+        base,
+        guid=str(guid) if guid is not None else None,
+        link=item.get("url") or item.get("external_url"),
+        title_html=str(item.get("title", "")),
+        summary_html=html.escape(str(item.get("summary", ""))),  # plain text in JSON Feed
+        content_html=str(
+            item.get("content_html") or html.escape(str(item.get("content_text", "")))
+        ),
+        author=_json_author(item),
+        published=_json_date(item.get("date_published")),
+        updated=_json_date(item.get("date_modified")),
+    )
