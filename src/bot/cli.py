@@ -24,7 +24,7 @@ from bot.settings import LoadedSettings, load_settings
 from digests import __version__
 from digests.errors import ConfigError, NewsdigestError
 from digests.feedlist import default_feeds_file, load_feed_list
-from digests.fetch import FeedResult, PollStatus
+from digests.fetch import FeedResult, PollStatus, check_url
 from digests.model import Feed, FullText, utc_now
 from digests.service import Service
 from digests.store import Store, display_url, head_revision
@@ -152,6 +152,8 @@ def ingest(
     already seen).
     """
     targets = [Feed(url=url) for url in urls] + (load_feed_list(feeds_file) if feeds_file else [])
+    for target in targets:  # refuse bad input before touching the store
+        check_url(target.url, allow_private=app.loaded.settings.fetch.allow_private_networks)
     with app.open_service() as service:
         results = asyncio.run(_ingest(service, targets or None, show_progress=not as_json))
         queued = service.store.count_queued()
@@ -262,6 +264,7 @@ def feeds_status(app: App) -> None:
 @pass_app
 def feeds_add(app: App, url: str, title: str | None, full_text: str) -> None:
     """Add the feed at URL, after checking that it answers with a feed."""
+    check_url(url, allow_private=app.loaded.settings.fetch.allow_private_networks)
     with app.open_service() as service:
         result = asyncio.run(service.add_feed(url, title=title, full_text=FullText(full_text)))
     out.print(

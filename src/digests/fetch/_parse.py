@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
 _TITLE_FROM_TEXT = 120
+_SUMMARY_FROM_TEXT = 400
 
 
 class NotAFeedError(FeedError, ValueError):
@@ -110,6 +111,7 @@ def _entry(
     url = _web_link(base, link)
     summary = html_to_text(summary_html)
     text = html_to_text(content_html) if content_html else summary
+    summary = summary or shorten(" ".join(text.split()), _SUMMARY_FROM_TEXT)
     title = one_line(title_html) or shorten(" ".join(text.split()), _TITLE_FROM_TEXT)
     moment = published or updated
     stamp = moment.isoformat() if moment else ""
