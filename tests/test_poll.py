@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from digests.fetch import Fetcher, Poller, PollStatus
-from digests.model import Feed
+from digests.model import Feed, FullText, TextSource
 from digests.settings import FetchSettings
 from digests.store import Store
-from tests.feeds import items, rss
+from tests.feeds import Item, items, rss
 from tests.feedserver import FeedServer
 
 LOOPBACK = FetchSettings(allow_private_networks=True, timeout_seconds=5)
@@ -72,3 +72,57 @@ async def test_a_new_item_is_new_and_an_edited_one_is_updated_not_new(
     assert titles["urn:test:item:0"] == "Edited headline"
     fresh = [a for a in articles if not a.seen_on_first_poll]
     assert [a.key for a in fresh] == ["urn:test:item:3"]
+
+
+ARTICLE_PAGE = """<html><head><title>Talks</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Envoys meet in Geneva</h1>
+<p>The foreign ministers of both countries met in Geneva on Tuesday to discuss a ceasefire,
+according to officials familiar with the talks, which lasted more than six hours.</p>
+<p>The deputy foreign minister said any agreement must include guarantees of neutrality and
+demanded that monitoring be carried out by a neutral body acceptable to both sides.</p>
+<p>Officials on the other side rejected the demand, saying that security guarantees could not
+be dictated and that the question of alliances was for the country alone to decide.</p>
+<p>Both delegations agreed to meet again next week, a spokesperson for the mediators said,
+adding that humanitarian corridors would be discussed at that meeting as well.</p>
+</article><footer>Copyright News Example</footer></body></html>"""
+
+
+@pytest.mark.parametrize(("mode", "fetched"), [("auto", True), ("always", True), ("never", False)])
+async def test_short_teasers_get_the_article_pages_text(
+    poller: Poller, store: Store, feed_server: FeedServer, mode: str, fetched: bool
+) -> None:
+    page = feed_server.serve("/articles/1", ARTICLE_PAGE, content_type="text/html")
+    entries = items(1)
+    url = feed_server.serve("/feed.xml", rss(entries))
+    added = await poller.add(Feed(url=url, full_text=FullText(mode)))
+    assert feed_server.requests_to("/articles/1") == []  # the first poll is history
+
+    teaser = Item(title="Envoys meet", guid="urn:new", link=page, description="Envoys met.")
+    feed_server.serve("/feed.xml", rss([*entries, teaser]))
+    await poller.poll_one(store.get_feed(added.feed_id or 0))
+    article = store.find_article(added.feed_id or 0, "urn:new")
+    assert article is not None
+    assert len(feed_server.requests_to("/articles/1")) == int(fetched)
+    if fetched:
+        assert article.text_source is TextSource.PAGE
+        assert "demanded that monitoring be carried out" in article.text
+        assert "Copyright" not in article.text
+        assert article.summary == "Envoys met."
+    else:
+        assert (article.text_source, article.text) == (TextSource.FEED, "Envoys met.")
+
+
+async def test_a_failed_page_fetch_keeps_the_feeds_text(
+    poller: Poller, store: Store, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss([]))
+    added = await poller.add(Feed(url=url))
+    missing = feed_server.url("/articles/gone")  # answers 404
+    teaser = Item(title="t", guid="urn:t", link=missing, description="Only a teaser.")
+    feed_server.serve("/feed.xml", rss([teaser]))
+    result = await poller.poll_one(store.get_feed(added.feed_id or 0))
+    assert result.status is PollStatus.NEW
+    article = store.find_article(added.feed_id or 0, "urn:t")
+    assert article is not None
+    assert (article.text_source, article.text) == (TextSource.FEED, "Only a teaser.")
