@@ -129,18 +129,19 @@ class Service:
                 return await poller.poll(feeds, progress)
         for target in targets:
             self.check_feed_url(target.url)
+        stored = {feed.url: feed for feed in self.store.list_feeds()}
         async with self.poller(len(targets), on_event=on_event) as poller:
 
             async def one(target: Feed) -> FeedResult:
-                result = await self._poll_or_add(poller, target)
+                result = await self._poll_or_add(poller, target, stored.get(target.url))
                 if progress is not None:
                     progress(result)
                 return result
 
             return list(await asyncio.gather(*(one(target) for target in targets)))
 
-    async def _poll_or_add(self, poller: Poller, target: Feed) -> FeedResult:
-        stored = self.store.find_feed(target.url)
+    @staticmethod
+    async def _poll_or_add(poller: Poller, target: Feed, stored: Feed | None) -> FeedResult:
         if stored is not None:
             return await poller.poll_one(stored)
         try:

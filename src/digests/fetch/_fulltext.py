@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
-import trafilatura
-
 log = logging.getLogger(__name__)
-
-# trafilatura logs every page it cannot read at WARNING; one page is not worth that here.
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
 def extract_main_text(page: bytes, url: str) -> str | None:
     """The article's body text, or None if the page holds none that trafilatura can find."""
+    # Imported here, in the worker that needs it: it costs a third of a second at start-up.
+    import trafilatura  # noqa: PLC0415
+
+    # trafilatura logs every page it cannot read at WARNING; one page is not worth that here.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     text = trafilatura.extract(
         page,
         url=url,

@@ -189,7 +189,11 @@ class Poller:
             return None
         if not page.body:
             return None
-        return await self._in(self._workers, extract_main_text, page.body, page.url)
+        try:
+            return await self._in(self._workers, extract_main_text, page.body, page.url)
+        except Exception:  # a page is optional: its failure costs the page, not the feed
+            log.warning("could not extract the text of %s", entry.url, exc_info=True)
+            return None
 
     async def _articles(
         self, feed: Feed, entries: Sequence[ParsedEntry], first: bool

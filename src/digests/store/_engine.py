@@ -56,6 +56,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
+    # With WAL, NORMAL syncs at checkpoints rather than at every commit: a crash cannot corrupt
+    # the database, a power cut can lose the last commits (a feed is then polled again).
+    cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA busy_timeout = 5000")
     cursor.close()
 
