@@ -158,7 +158,7 @@ def ingest(
         results = asyncio.run(_ingest(service, targets or None, show_progress=not as_json))
         queued = service.store.count_queued()
     if as_json:
-        out.print_json(json.dumps([_result_json(result) for result in results]))
+        sys.stdout.write(json.dumps([_result_json(result) for result in results], indent=1) + "\n")
     else:
         cli_output.print_ingest_summary(out, results, queued)
     if results and all(result.status is PollStatus.FAILED for result in results):

@@ -21,7 +21,8 @@ def extract_main_text(page: bytes, url: str) -> str | None:
         include_tables=False,
         include_images=False,
         favor_precision=True,
-        deduplicate=True,
+        # No deduplicate=True: its cache is process-wide, so a page extracted again (an edited
+        # article) or sharing paragraphs with another would come back empty.
     )
     if not text:
         return None
