@@ -6,18 +6,20 @@ Three checks, so that no spelling of an address and no DNS trick gets through:
    (in any spelling: dotted, decimal, hex, octal, IPv6, IPv4-mapped IPv6) it must be public.
 2. ``GuardedResolver``: every name is resolved by us, and addresses that are not public are
    dropped; aiohttp connects only to what the resolver returned.
-3. ``check_peer`` after connecting: the address actually connected to must be public.
+3. ``guarded_socket_factory`` at connect time: the address the socket is about to connect to
+   must be public, whatever produced it.
 
 Every redirect hop goes through check 1 again (the fetcher follows redirects itself).
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
-from typing import Any
 from urllib.parse import urlsplit
 
+from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
@@ -90,15 +92,31 @@ def check_url(url: str, *, allow_private: bool) -> str:
     return url.strip()
 
 
-def check_peer(url: str, peer: Any, *, allow_private: bool) -> None:
-    """Refuse a connection whose remote address is not public."""
+class RefusedAddressError(OSError):
+    """Raised from the socket factory: the connection would go to a non-public address."""
+
+    def __init__(self, address: IPAddress) -> None:
+        super().__init__(errno.EACCES, f"refused to connect to {address}: not a public address")
+        self.address = address
+
+
+def guarded_socket_factory(*, allow_private: bool) -> SocketFactoryType | None:
+    """A socket factory for aiohttp that refuses to connect to a non-public address.
+
+    aiohttp calls it with the exact address it is about to connect to, so this is the check of
+    the address actually connected to, made before a byte is sent.
+    """
     if allow_private:
-        return
-    if not peer:
-        raise BlockedURLError(url, "could not tell which address was connected to")
-    address = ipaddress.ip_address(str(peer[0]).split("%")[0])
-    if not is_public(address):
-        raise BlockedURLError(url, f"connected to {address}, which is not a public address")
+        return None
+
+    def factory(addr_info: AddrInfoType) -> socket.socket:
+        family, kind, proto, _name, sockaddr = addr_info
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not is_public(address):
+            raise RefusedAddressError(address)
+        return socket.socket(family=family, type=kind, proto=proto)
+
+    return factory
 
 
 class GuardedResolver(ThreadedResolver):

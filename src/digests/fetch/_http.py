@@ -24,7 +24,13 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from digests.errors import FeedError
-from digests.fetch._guard import BlockedURLError, GuardedResolver, check_peer, check_url
+from digests.fetch._guard import (
+    BlockedURLError,
+    GuardedResolver,
+    RefusedAddressError,
+    check_url,
+    guarded_socket_factory,
+)
 from digests.model import UTC
 from digests.settings import FetchSettings
 
@@ -50,10 +56,11 @@ class FetchError(FeedError):
         message: str,
         *,
         status: int | None = None,
-        retry_after: dt.timedelta | None = None,
+        retry_after: str | None = None,
     ) -> None:
         super().__init__(url, message)
         self.status = status
+        #: The server's Retry-After header as sent (seconds or an HTTP date), if any.
         self.retry_after = retry_after
 
 
@@ -178,6 +185,9 @@ class Fetcher:
             limit=self.settings.concurrency,
             limit_per_host=self.settings.per_host_concurrency,
             ttl_dns_cache=300,
+            socket_factory=guarded_socket_factory(
+                allow_private=self.settings.allow_private_networks
+            ),
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -211,6 +221,10 @@ class Fetcher:
         except TimeoutError as error:
             limit = self.settings.timeout_seconds
             raise FetchError(url, f"no complete answer within {limit:g} s") from error
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, RefusedAddressError):
+                raise BlockedURLError(url, error.os_error.strerror or "refused") from error
+            raise FetchError(url, _client_error_reason(error)) from error
         except aiohttp.ClientError as error:
             raise FetchError(url, _client_error_reason(error)) from error
 
@@ -242,10 +256,6 @@ class Fetcher:
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         async with self._session.get(url, headers=headers, allow_redirects=False) as response:
-            connection = response.connection
-            transport = connection.transport if connection is not None else None
-            peer = transport.get_extra_info("peername") if transport is not None else None
-            check_peer(url, peer, allow_private=self.settings.allow_private_networks)
             body = b""
             if response.status == HTTPStatus.OK:
                 body = await self._read(url, response)
@@ -273,8 +283,7 @@ def _answer(asked: str, response: Response) -> Response:
         return response
     retry_after = None
     if response.status in _RETRY_LATER:
-        now = dt.datetime.now(UTC)
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+        retry_after = response.headers.get("retry-after")
     raise FetchError(
         asked, f"HTTP {response.status}", status=response.status, retry_after=retry_after
     )

@@ -21,7 +21,14 @@ from typing import ParamSpec, TypeVar
 
 from digests.errors import FeedError
 from digests.fetch._fulltext import extract_main_text
-from digests.fetch._http import Fetcher, FetchError, Response, Validators, parse_max_age
+from digests.fetch._http import (
+    Fetcher,
+    FetchError,
+    Response,
+    Validators,
+    parse_max_age,
+    parse_retry_after,
+)
 from digests.fetch._parse import ParsedEntry, ParsedFeed, parse_feed
 from digests.model import Article, Feed, FullText, TextSource, utc_now
 from digests.settings import FetchSettings
@@ -316,7 +323,8 @@ class Poller:
                 failures=failures,
             )
         wait = self.backoff(failures)
-        retry_after = getattr(error, "retry_after", None)
+        asked = error.retry_after if isinstance(error, FetchError) else None
+        retry_after = parse_retry_after(asked, now)
         if retry_after is not None:
             wait = max(wait, min(retry_after, dt.timedelta(hours=self.settings.max_backoff_hours)))
         state = dataclasses.replace(
