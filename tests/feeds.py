@@ -84,3 +84,61 @@ def json_feed(entries: Sequence[Item], title: str = "Test JSON Feed") -> str:
             ],
         }
     )
+
+
+# -- hostile documents: entity expansion and external entities -----------------------------------
+# Written on one line on purpose: feedparser rewrites a DOCTYPE only when its declarations start
+# lines of their own, so these reach the XML parser exactly as an attacker would send them.
+
+_HOSTILE_CHANNEL = "<link>https://news.example/</link><description>Tests</description>"
+
+
+def billion_laughs(levels: int = 10, laugh: str = "lol") -> str:
+    """Entities ``levels`` deep, each ten references to the one below: by default under a
+    kilobyte that expands to 3 GB ("lol" times 10**9)."""
+    entities = [f'<!ENTITY lol0 "{laugh}">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, levels)
+    ]
+    top = f"&lol{levels - 1};"
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{"".join(entities)}]>'
+        f'<rss version="2.0"><channel><title>Laughs {top}</title>{_HOSTILE_CHANNEL}'
+        f"<item><title>Laugh {top}</title><guid>urn:test:laughs</guid>"
+        f"<description>Teaser {top}</description></item></channel></rss>"
+    )
+
+
+def quadratic_blowup(size: int = 100_000, references: int = 10_000) -> str:
+    """One big entity referenced many times: ``size * references`` characters once expanded
+    (1 GB by default) from a document of about ``size + 3 * references`` bytes."""
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{"x" * size}">]>'
+        f'<rss version="2.0"><channel><title>Quadratic</title>{_HOSTILE_CHANNEL}'
+        "<item><title>Blow-up</title><guid>urn:test:quadratic</guid>"
+        f"<description>{'&big;' * references}</description></item></channel></rss>"
+    )
+
+
+def external_entities(canary_url: str, secret_file: str = "/etc/passwd") -> list[str]:
+    """Documents that try to pull in a local file or a URL: entities in the internal subset
+    (on one line and, as feedparser expects them, on lines of their own), an external DTD and an
+    external parameter entity."""
+
+    def document(doctype: str, reference: str, separator: str = "") -> str:
+        return (
+            f'<?xml version="1.0"?>{separator}{doctype}{separator}'
+            f'<rss version="2.0"><channel><title>Leak {reference}</title>{_HOSTILE_CHANNEL}'
+            f"<item><title>Leak {reference}</title><guid>urn:test:leak</guid>"
+            f"<description>Teaser {reference}</description></item></channel></rss>"
+        )
+
+    file_entity = f'<!ENTITY xxe SYSTEM "file://{secret_file}">'
+    url_entity = f'<!ENTITY xxe SYSTEM "{canary_url}">'
+    return [
+        document(f"<!DOCTYPE rss [{file_entity}]>", "&xxe;"),
+        document(f"<!DOCTYPE rss [\n{file_entity}\n]>", "&xxe;", separator="\n"),
+        document(f"<!DOCTYPE rss [{url_entity}]>", "&xxe;"),
+        document(f"<!DOCTYPE rss [\n{url_entity}\n]>", "&xxe;", separator="\n"),
+        document(f'<!DOCTYPE rss SYSTEM "{canary_url}">', "&canary;"),
+        document(f'<!DOCTYPE rss [<!ENTITY % remote SYSTEM "{canary_url}"> %remote;]>', "&canary;"),
+    ]

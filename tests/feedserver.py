@@ -2,7 +2,10 @@
 records every request it receives (path and headers).
 
 It runs its own event loop on a thread, so async tests and CLI tests (which start their own
-loop) can both use it. Nothing here reaches beyond 127.0.0.1.
+loop) can both use it. It listens on 127.0.0.1 and a free port unless given another loopback
+``host`` (such as 127.0.0.2, for a second server that tests can pretend is public) or a ``port``
+(the same port as another server's, so that only the address differs). Nothing here reaches
+beyond 127.0.0.0/8.
 """
 
 from __future__ import annotations
@@ -37,9 +40,15 @@ class FeedServer:
     _loop: asyncio.AbstractEventLoop | None = None
     _runner: web.AppRunner | None = None
     _thread: threading.Thread = field(init=False)
+    #: The loopback address the server listens on.
+    host: str = "127.0.0.1"
 
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def __post_init__(self) -> None:
+        if not self.host.startswith("127."):
+            raise ValueError(f"the feed server listens on loopback only, not {self.host}")
+
+    def url(self, path: str, host: str | None = None) -> str:
+        return f"http://{host or self.host}:{self.port}{path}"
 
     def requests_to(self, path: str) -> list[Seen]:
         return [item for item in self.seen if item.path == path]
@@ -77,6 +86,14 @@ class FeedServer:
 
         return self.route(path, handler)
 
+    def redirect(self, path: str, location: str, *, status: int = 302) -> str:
+        """Answer ``path`` with a redirect to ``location`` (absolute or relative)."""
+
+        async def handler(_request: web.Request) -> web.StreamResponse:
+            return web.Response(status=status, headers={"Location": location})
+
+        return self.route(path, handler)
+
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         self.seen.append(Seen(request.path, dict(request.headers)))
         handler = self.routes.get(request.path)
@@ -104,7 +121,7 @@ class FeedServer:
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, self.port)  # port 0: any free port
         await site.start()
         server = site._server
         assert server is not None
