@@ -82,3 +82,16 @@ def test_nothing_reads_settings_at_import_time() -> None:
         NEWSDIGEST_FETCH__CONCURRENCY="many",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_parsing_worker_imports_neither_the_store_nor_aiohttp() -> None:
+    # Worker processes unpickle digests.fetch._parse.parse_feed: they must stay light.
+    result = _run_python(
+        "import json, sys\n"
+        "import digests.fetch._parse, digests.fetch._fulltext\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert "feedparser" in loaded
+    assert loaded.isdisjoint({"aiohttp", "sqlalchemy", "alembic", "digests.service"})
