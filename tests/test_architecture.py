@@ -95,3 +95,11 @@ def test_a_parsing_worker_imports_neither_the_store_nor_aiohttp() -> None:
     loaded = set(json.loads(result.stdout))
     assert "feedparser" in loaded
     assert loaded.isdisjoint({"aiohttp", "sqlalchemy", "alembic", "digests.service"})
+
+
+def test_the_cli_module_imports_neither_the_store_nor_aiohttp() -> None:
+    # Worker processes re-import the console script, and so bot.cli: it must stay light too.
+    result = _run_python("import json, sys, bot.cli\nprint(json.dumps(sorted(sys.modules)))")
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert loaded.isdisjoint({"aiohttp", "sqlalchemy", "alembic", "feedparser", "digests.service"})

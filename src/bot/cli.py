@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -19,15 +19,18 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from bot import cli_output
-from bot.doctor import Status, diagnose
 from bot.settings import LoadedSettings, load_settings
 from digests import __version__
 from digests.errors import ConfigError, NewsdigestError
 from digests.feedlist import default_feeds_file, load_feed_list
-from digests.fetch import FeedResult, PollStatus, check_url
 from digests.model import Feed, FullText, utc_now
-from digests.service import Service
-from digests.store import Store, display_url, head_revision
+
+# The store, the fetcher and the service are imported by the commands that use them: worker
+# processes re-import this module (as the console script's), and must stay light.
+if TYPE_CHECKING:
+    from digests.fetch import FeedResult
+    from digests.service import Service
+    from digests.store import Store
 
 #: Exit codes beyond click's own (1: an error, 2: bad usage).
 EXIT_CONFIG = 2
@@ -61,6 +64,8 @@ class App:
         return loaded
 
     def open_service(self) -> Service:
+        from digests.service import Service  # noqa: PLC0415 - see the imports above
+
         settings = self.loaded.settings
         feeds_file = settings.feeds_file or default_feeds_file()
         return Service.open(
@@ -115,6 +120,8 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
 @pass_app
 def run(app: App) -> None:
     """Start the bot: poll feeds, analyse, deliver digests, answer commands."""
+    from digests.store import display_url  # noqa: PLC0415 - see the imports above
+
     settings = app.loaded.settings
     with app.open_service() as service:
         due = len(service.store.due_feeds(utc_now()))
@@ -151,6 +158,8 @@ def ingest(
     Given feeds that are not stored yet are added first (their current entries count as
     already seen).
     """
+    from digests.fetch import PollStatus, check_url  # noqa: PLC0415 - see the imports above
+
     targets = [Feed(url=url) for url in urls] + (load_feed_list(feeds_file) if feeds_file else [])
     for target in targets:  # refuse bad input before touching the store
         check_url(target.url, allow_private=app.loaded.settings.fetch.allow_private_networks)
@@ -264,6 +273,8 @@ def feeds_status(app: App) -> None:
 @pass_app
 def feeds_add(app: App, url: str, title: str | None, full_text: str) -> None:
     """Add the feed at URL, after checking that it answers with a feed."""
+    from digests.fetch import check_url  # noqa: PLC0415 - see the imports above
+
     check_url(url, allow_private=app.loaded.settings.fetch.allow_private_networks)
     with app.open_service() as service:
         result = asyncio.run(service.add_feed(url, title=title, full_text=FullText(full_text)))
@@ -315,10 +326,14 @@ def db_current(app: App) -> None:
     """Show the database's revision and the newest one this code knows."""
     with _connect(app) as store:
         current = store.revision()
+    from digests.store import head_revision  # noqa: PLC0415 - see the imports above
+
     out.print(f"Database at {current or 'base (empty)'}; newest is {head_revision()}.")
 
 
 def _connect(app: App) -> Store:
+    from digests.store import Store  # noqa: PLC0415 - see the imports above
+
     return Store.connect(app.loaded.settings.resolved_database_url())
 
 
@@ -326,6 +341,8 @@ def _connect(app: App) -> Store:
 @pass_app
 def doctor(app: App) -> None:
     """Show the settings in use (secrets masked) and check the database."""
+    from bot.doctor import Status, diagnose  # noqa: PLC0415 - see the imports above
+
     findings = diagnose(app.loaded)
     marks = {Status.OK: "ok  ", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.INFO: "    "}
     for finding in findings:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from digests.fetch import FeedResult, PollStatus
 from digests.model import Feed
 
-_PROBLEMS = (PollStatus.FAILED, PollStatus.DISABLED)
+if TYPE_CHECKING:
+    from digests.fetch import FeedResult
+
+_PROBLEMS = ("failed", "disabled")  # PollStatus values; the fetch package loads lazily
 
 
 def when(moment: dt.datetime | None, empty: str = "never") -> str:
@@ -77,8 +79,7 @@ def print_ingest_summary(console: Console, results: Sequence[FeedResult], queued
             note,
         )
     console.print(table)
-    counts = Counter(result.status for result in results)
-    problems = sum(counts[status] for status in _PROBLEMS)
+    problems = sum(1 for result in results if result.status in _PROBLEMS)
     console.print(
         f"{len(results)} feeds: {sum(r.new for r in results)} new articles, "
         f"{sum(r.updated for r in results)} updated, {sum(r.seen for r in results)} stored as "

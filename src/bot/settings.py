@@ -23,7 +23,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from digests.errors import ConfigError
 from digests.settings import FetchSettings
-from digests.store import normalise_database_url
 
 ENV_PREFIX = "NEWSDIGEST_"
 APP_NAME = "newsdigest"
@@ -82,6 +81,8 @@ class Settings(BaseSettings):
             return None
         if not isinstance(raw, str):
             raise ValueError("must be a URL string")
+        from digests.store import normalise_database_url  # noqa: PLC0415 - SQLAlchemy on demand
+
         try:
             return normalise_database_url(raw)
         except ConfigError as error:
