@@ -336,7 +336,14 @@ class Poller:
         )
         if feed.id is not None:
             await self._in(self._writer, self.store.update_feed, state)
-        log.info("%s failed (%s); attempt %d, next in %s", feed.url, reason, failures, wait)
+        # DEBUG: the poll's results and `feeds status` report it; disabling is a WARNING.
+        log.debug(
+            "%s failed (%s); attempt %d, next in %s",
+            feed.url,
+            reason,
+            failures,
+            dt.timedelta(seconds=round(wait.total_seconds())),
+        )
         return _result(state, PollStatus.FAILED, error=reason)
 
     async def _disable(
