@@ -136,6 +136,15 @@ def test_ingest_json_reports_each_feed_and_status_shows_failures(
     assert "last error    HTTP 503 (1 in a row)" in status.output
 
 
+def test_a_url_given_twice_is_polled_once(db_url: str, feed_server: FeedServer) -> None:
+    url = feed_server.serve("/world.xml", rss(items(2)))
+    result = invoke("ingest", url, url, "--json")
+    assert result.exit_code == 0, result.output
+    assert [item["status"] for item in json.loads(result.stdout)] == ["first_poll"]
+    assert len(feed_server.requests_to("/world.xml")) == 1
+    assert stored_feeds(db_url) == [url]
+
+
 def test_ingest_refuses_the_whole_call_for_one_bad_url(
     db_url: str, feed_server: FeedServer
 ) -> None:

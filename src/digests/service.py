@@ -129,6 +129,7 @@ class Service:
                 return await poller.poll(feeds, progress)
         for target in targets:
             self.check_feed_url(target.url)
+        targets = list({target.url: target for target in targets}.values())  # each URL once
         stored = {feed.url: feed for feed in self.store.list_feeds()}
         async with self.poller(len(targets), on_event=on_event) as poller:
 
