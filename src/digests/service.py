@@ -6,7 +6,6 @@ composition behind the same face.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 import os
@@ -16,7 +15,15 @@ from contextlib import asynccontextmanager
 from typing import Self
 
 from digests.errors import FeedError, FeedExistsError, FeedNotFoundError
-from digests.fetch import FeedDisabled, FeedResult, Fetcher, Poller, PollStatus, check_url
+from digests.fetch import (
+    FeedDisabled,
+    FeedResult,
+    Fetcher,
+    Poller,
+    PollStatus,
+    check_url,
+    gather_results,
+)
 from digests.model import Feed, FullText, utc_now
 from digests.settings import FetchSettings
 from digests.store import Store
@@ -132,14 +139,8 @@ class Service:
         targets = list({target.url: target for target in targets}.values())  # each URL once
         stored = {feed.url: feed for feed in self.store.list_feeds()}
         async with self.poller(len(targets), on_event=on_event) as poller:
-
-            async def one(target: Feed) -> FeedResult:
-                result = await self._poll_or_add(poller, target, stored.get(target.url))
-                if progress is not None:
-                    progress(result)
-                return result
-
-            return list(await asyncio.gather(*(one(target) for target in targets)))
+            jobs = (self._poll_or_add(poller, t, stored.get(t.url)) for t in targets)
+            return await gather_results(jobs, progress)
 
     @staticmethod
     async def _poll_or_add(poller: Poller, target: Feed, stored: Feed | None) -> FeedResult:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from digests.fetch._guard import BlockedURLError, check_url, is_public
     from digests.fetch._http import Fetcher, FetchError, Response, TooLargeError, Validators
     from digests.fetch._parse import NotAFeedError, ParsedEntry, ParsedFeed, parse_feed
-    from digests.fetch._poll import FeedDisabled, FeedResult, Poller, PollStatus
+    from digests.fetch._poll import FeedDisabled, FeedResult, Poller, PollStatus, gather_results
 
 _WHERE = {
     "BlockedURLError": "_guard",
@@ -32,6 +32,7 @@ _WHERE = {
     "FeedResult": "_poll",
     "Poller": "_poll",
     "PollStatus": "_poll",
+    "gather_results": "_poll",
 }
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "TooLargeError",
     "Validators",
     "check_url",
+    "gather_results",
     "is_public",
     "parse_feed",
 ]

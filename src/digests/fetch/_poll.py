@@ -14,7 +14,7 @@ import enum
 import functools
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -126,14 +126,7 @@ class Poller:
         self, feeds: Sequence[Feed], progress: Callable[[FeedResult], None] | None = None
     ) -> list[FeedResult]:
         """Poll every feed concurrently (within the fetcher's limits); results in input order."""
-
-        async def one(feed: Feed) -> FeedResult:
-            result = await self.poll_one(feed)
-            if progress is not None:
-                progress(result)
-            return result
-
-        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+        return await gather_results((self.poll_one(feed) for feed in feeds), progress)
 
     async def poll_one(self, feed: Feed) -> FeedResult:
         """Poll a stored feed and record what happened, whatever happened."""
@@ -363,6 +356,21 @@ class Poller:
         if feed.enabled and self._on_event is not None and feed.id is not None:
             self._on_event(FeedDisabled(feed.id, feed.url, feed.title, reason))
         return _result(state, PollStatus.DISABLED, error=reason)
+
+
+async def gather_results(
+    jobs: Iterable[Awaitable[FeedResult]],
+    progress: Callable[[FeedResult], None] | None = None,
+) -> list[FeedResult]:
+    """Run poll jobs concurrently; report each result as it comes; return them in input order."""
+
+    async def one(job: Awaitable[FeedResult]) -> FeedResult:
+        result = await job
+        if progress is not None:
+            progress(result)
+        return result
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
 def _article(
