@@ -34,12 +34,24 @@ def require_utc(value: dt.datetime, name: str = "datetime") -> dt.datetime:
     return value
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def field_names(record_type: type) -> tuple[str, ...]:
+    """The field names of a dataclass type, looked up once (``dataclasses.fields`` is slow)."""
+    names = _FIELD_NAMES.get(record_type)
+    if names is None:
+        names = tuple(item.name for item in dataclasses.fields(record_type))
+        _FIELD_NAMES[record_type] = names
+    return names
+
+
 def _check_datetimes(record: object) -> None:
     """Validate every datetime field of a dataclass record (used by ``__post_init__``)."""
-    for item in dataclasses.fields(record):  # type: ignore[arg-type]
-        value = getattr(record, item.name)
+    for name in field_names(type(record)):
+        value = getattr(record, name)
         if isinstance(value, dt.datetime):
-            require_utc(value, f"{type(record).__name__}.{item.name}")
+            require_utc(value, f"{type(record).__name__}.{name}")
 
 
 class Platform(enum.StrEnum):

@@ -10,9 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from digests.fetch._entries import ParsedEntry, ParsedFeed
     from digests.fetch._guard import BlockedURLError, check_url, is_public
     from digests.fetch._http import Fetcher, FetchError, Response, TooLargeError, Validators
-    from digests.fetch._parse import NotAFeedError, ParsedEntry, ParsedFeed, parse_feed
+    from digests.fetch._parse import NotAFeedError, parse_feed
     from digests.fetch._poll import FeedDisabled, FeedResult, Poller, PollStatus, gather_results
 
 _WHERE = {
@@ -25,8 +26,8 @@ _WHERE = {
     "TooLargeError": "_http",
     "Validators": "_http",
     "NotAFeedError": "_parse",
-    "ParsedEntry": "_parse",
-    "ParsedFeed": "_parse",
+    "ParsedEntry": "_entries",
+    "ParsedFeed": "_entries",
     "parse_feed": "_parse",
     "FeedDisabled": "_poll",
     "FeedResult": "_poll",

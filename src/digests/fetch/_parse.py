@@ -9,82 +9,30 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
 import html
 import io
 import json
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from digests.errors import FeedError
-from digests.fetch._text import html_to_text, one_line, shorten
+from digests.fetch._entries import (
+    ParsedEntry,
+    ParsedFeed,
+    make_entry,
+    unique_entries,
+    web_link,
+)
+from digests.fetch._fastrss import read_plain_rss
+from digests.fetch._text import one_line
 from digests.model import UTC
 
 log = logging.getLogger(__name__)
 
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
-_TITLE_FROM_TEXT = 120
-_SUMMARY_FROM_TEXT = 400
-
-
-class NotAFeedError(FeedError, ValueError):
-    """The document is not a feed we can read; ``key`` is its URL."""
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedEntry:
-    """One entry, cleaned: text instead of HTML, absolute links, UTC dates, identity, hash."""
-
-    key: str
-    title: str
-    url: str | None
-    summary: str
-    text: str
-    author: str | None
-    published_at: dt.datetime | None
-    updated_at: dt.datetime | None
-    content_hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFeed:
-    """A feed document: its own title and site, its entries, and why it was ill-formed, if so."""
-
-    title: str | None
-    site_url: str | None
-    entries: tuple[ParsedEntry, ...]
-    #: feedparser's word for a document it read despite errors ("bozo"), else None.
-    problem: str | None = None
-    format: str = ""
-
-
-def content_hash(title: str, url: str | None, summary: str, text: str) -> str:
-    """What decides whether a known article changed (dates alone do not)."""
-    joined = "\x1f".join((title, url or "", summary, text))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
-
-
-def _identity(guid: str | None, link: str | None, title: str, published: str) -> str:
-    """guid/id, else the link, else a hash of title and date."""
-    if guid and guid.strip():
-        return guid.strip()
-    if link:
-        return link
-    digest = hashlib.sha256(f"{title}\x1f{published}".encode()).hexdigest()
-    return f"sha256:{digest}"
-
-
-def _web_link(base: str, link: object) -> str | None:
-    """An absolute http(s) link, or None (javascript:, mailto: and the like are dropped)."""
-    if not isinstance(link, str) or not link.strip():
-        return None
-    absolute = urljoin(base, link.strip())
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
 
 
 def _utc(parsed: Any) -> dt.datetime | None:
@@ -96,44 +44,8 @@ def _utc(parsed: Any) -> dt.datetime | None:
         return None
 
 
-def _entry(
-    base: str,
-    *,
-    guid: str | None,
-    link: object,
-    title_html: str,
-    summary_html: str,
-    content_html: str,
-    author: str | None,
-    published: dt.datetime | None,
-    updated: dt.datetime | None,
-) -> ParsedEntry:
-    url = _web_link(base, link)
-    summary = html_to_text(summary_html)
-    text = html_to_text(content_html) if content_html else summary
-    summary = summary or shorten(" ".join(text.split()), _SUMMARY_FROM_TEXT)
-    title = one_line(title_html) or shorten(" ".join(text.split()), _TITLE_FROM_TEXT)
-    moment = published or updated
-    stamp = moment.isoformat() if moment else ""
-    return ParsedEntry(
-        key=_identity(guid, url, title, stamp),
-        title=title or "(untitled)",
-        url=url,
-        summary=summary,
-        text=text,
-        author=author.strip() if author and author.strip() else None,
-        published_at=published,
-        updated_at=updated,
-        content_hash=content_hash(title, url, summary, text),
-    )
-
-
-def _unique(entries: Iterable[ParsedEntry]) -> tuple[ParsedEntry, ...]:
-    """The first entry of each key: a feed that repeats a GUID gets one article."""
-    seen: dict[str, ParsedEntry] = {}
-    for entry in entries:
-        seen.setdefault(entry.key, entry)
-    return tuple(seen.values())
+class NotAFeedError(FeedError, ValueError):
+    """The document is not a feed we can read; ``key`` is its URL."""
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -141,7 +53,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
     if "json" in content_type or body.lstrip()[:1] == b"{":
         return _parse_json_feed(body, url)
-    return _parse_xml_feed(body, headers, url)
+    return read_plain_rss(body, headers, url) or _parse_xml_feed(body, headers, url)
 
 
 def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -161,8 +73,8 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
     entries = (_xml_entry(url, item) for item in result.entries)
     return ParsedFeed(
         title=one_line(channel.get("title", "")) or None,
-        site_url=_web_link(url, channel.get("link")),
-        entries=_unique(entries),
+        site_url=web_link(url, channel.get("link")),
+        entries=unique_entries(entries),
         problem=problem,
         format=str(result.get("version") or "unknown"),
     )
@@ -171,7 +83,7 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
 def _xml_entry(base: str, item: Any) -> ParsedEntry:
     content = item.get("content") or []
     content_html = max((part.get("value", "") for part in content), key=len, default="")
-    return _entry(
+    return make_entry(
         base,
         guid=item.get("id"),
         link=item.get("link"),
@@ -197,12 +109,12 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     items = document.get("items")
     if not isinstance(items, list):
         raise NotAFeedError(url, "JSON Feed without an items list")
-    base = _web_link(url, document.get("feed_url")) or url
+    base = web_link(url, document.get("feed_url")) or url
     entries = (_json_entry(base, item) for item in items if isinstance(item, dict))
     return ParsedFeed(
         title=one_line(str(document.get("title", ""))) or None,
-        site_url=_web_link(base, document.get("home_page_url")),
-        entries=_unique(entries),
+        site_url=web_link(base, document.get("home_page_url")),
+        entries=unique_entries(entries),
         format="json" + str(document["version"]).rsplit("/", 1)[-1],
     )
 
@@ -225,7 +137,7 @@ def _json_author(item: Mapping[str, Any]) -> str | None:
 
 def _json_entry(base: str, item: Mapping[str, Any]) -> ParsedEntry:
     guid = item.get("id")
-    return _entry(
+    return make_entry(
         base,
         guid=str(guid) if guid is not None else None,
         link=item.get("url") or item.get("external_url"),

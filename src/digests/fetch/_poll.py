@@ -15,11 +15,12 @@ import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from digests.errors import FeedError
+from digests.fetch._entries import ParsedEntry, ParsedFeed
 from digests.fetch._fulltext import extract_main_text
 from digests.fetch._http import (
     Fetcher,
@@ -29,7 +30,8 @@ from digests.fetch._http import (
     parse_max_age,
     parse_retry_after,
 )
-from digests.fetch._parse import ParsedEntry, ParsedFeed, parse_feed
+from digests.fetch._parse import parse_feed
+from digests.fetch._writes import BatchedWrites
 from digests.model import Article, Feed, FullText, TextSource, utc_now
 from digests.settings import FetchSettings
 from digests.store import Store
@@ -110,13 +112,13 @@ class Poller:
         self.settings = settings
         self.fetcher = fetcher
         self._workers = workers
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="newsdigest-store")
+        self._writes = BatchedWrites(store)
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._on_event = on_event
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        self._writes.close()
 
     async def _in(self, executor: Executor, call: Callable[P, R], *a: P.args, **k: P.kwargs) -> R:
         loop = asyncio.get_running_loop()
@@ -150,9 +152,7 @@ class Poller:
         if attempt.parsed is None:
             raise FetchError(feed.url, f"HTTP {attempt.response.status}: no feed to add")
         url = attempt.response.moved_to or feed.url
-        stored = await self._in(
-            self._writer, self.store.add_feed, dataclasses.replace(feed, url=url)
-        )
+        stored = await self._writes.run(self.store.add_feed, dataclasses.replace(feed, url=url))
         settled = dataclasses.replace(attempt.response, moved_to=None)  # stored at its new URL
         return await self._record(stored, dataclasses.replace(attempt, response=settled))
 
@@ -206,8 +206,8 @@ class Poller:
         now = self._clock()
         pages: dict[str, str | None] = {}
         if not first:
-            known = await self._in(
-                self._writer, self.store.known_hashes, feed.id, [e.key for e in entries]
+            known = await self._writes.run(
+                self.store.known_hashes, feed.id, [e.key for e in entries]
             )
             wanted = [
                 e
@@ -230,12 +230,12 @@ class Poller:
             )
         state = await self._healthy_state(feed, response, now, attempt.parsed)
         if attempt.parsed is None:
-            await self._in(self._writer, self.store.update_feed, state)
+            await self._writes.run(self.store.update_feed, state)
             moved = _result(state, PollStatus.NOT_MODIFIED)
             return dataclasses.replace(moved, moved_to=response.moved_to)
         first = feed.last_success_at is None
         articles = await self._articles(state, attempt.parsed.entries, first)
-        saved = await self._in(self._writer, self.store.record_poll, state, articles)
+        saved = await self._writes.run(self.store.record_poll, state, articles, first_poll=first)
         status = (
             PollStatus.FIRST_POLL
             if first
@@ -260,7 +260,7 @@ class Poller:
     ) -> Feed:
         url = feed.url
         if response.moved_to and response.moved_to != feed.url:
-            taken = await self._in(self._writer, self.store.find_feed, response.moved_to)
+            taken = await self._writes.run(self.store.find_feed, response.moved_to)
             if taken is None:
                 log.info("%s moved permanently to %s", feed.url, response.moved_to)
                 url = response.moved_to
@@ -328,7 +328,7 @@ class Poller:
             next_check_at=now + wait,
         )
         if feed.id is not None:
-            await self._in(self._writer, self.store.update_feed, state)
+            await self._writes.run(self.store.update_feed, state)
         # DEBUG: the poll's results and `feeds status` report it; disabling is a WARNING.
         log.debug(
             "%s failed (%s); attempt %d, next in %s",
@@ -351,7 +351,7 @@ class Poller:
             last_fetched_at=now,
             next_check_at=None,
         )
-        await self._in(self._writer, self.store.update_feed, state)
+        await self._writes.run(self.store.update_feed, state)
         log.warning("disabled %s: %s", feed.url, reason)
         if feed.enabled and self._on_event is not None and feed.id is not None:
             self._on_event(FeedDisabled(feed.id, feed.url, feed.title, reason))

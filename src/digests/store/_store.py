@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Self, TypeVar
@@ -40,6 +41,7 @@ from digests.model import (
     SubscriptionFilters,
     TextSource,
     TopicMention,
+    field_names,
 )
 from digests.store import _migrate
 from digests.store._engine import create_engine, display_url
@@ -58,15 +60,15 @@ from digests.store._tables import (
 log = logging.getLogger(__name__)
 
 Row = sa.Row[Any]
+#: Article fields a new row leaves to the database's defaults.
+_NOT_INSERTED = ("id", "story_id", "analysed_at")
 T = TypeVar("T")
 
 
 def _values(record: Any, *, without: tuple[str, ...] = ("id",)) -> dict[str, Any]:
     """A record's fields as column values (shallow: nested records stay as they are)."""
     return {
-        item.name: getattr(record, item.name)
-        for item in dataclasses.fields(record)
-        if item.name not in without
+        name: getattr(record, name) for name in field_names(type(record)) if name not in without
     }
 
 
@@ -135,6 +137,7 @@ class Store:
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        self._batch = threading.local()  # this thread's open batch() connection, if any
 
     @classmethod
     def connect(cls, url: str) -> Self:
@@ -193,11 +196,31 @@ class Store:
 
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
+        current: sa.Connection | None = getattr(self._batch, "connection", None)
+        if current is not None:  # inside batch(): part of its transaction
+            yield current
+            return
         try:
             with self._engine.begin() as connection:
                 yield connection
         except OperationalError as error:
             raise StoreError(f"database error: {_reason(error)}") from error
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run the methods called in this block, in this thread, in one transaction.
+
+        All or nothing: an exception rolls every one of them back. Many small writes (a poll's
+        feeds) cost one commit instead of one each.
+        """
+        if getattr(self._batch, "connection", None) is not None:
+            raise RuntimeError("Store.batch() does not nest")
+        with self._begin() as connection:
+            self._batch.connection = connection
+            try:
+                yield
+            finally:
+                self._batch.connection = None
 
     def _all(self, query: sa.Select[Any], convert: Callable[[Row], T]) -> list[T]:
         with self._begin() as db:
@@ -331,13 +354,22 @@ class Store:
         with self._begin() as db:
             return self._save_entries(db, feed_id, entries)
 
-    def record_poll(self, feed: Feed, entries: Sequence[Article]) -> SavedEntries:
-        """A successful poll in one transaction: the feed's new fetch state and its entries."""
+    def record_poll(
+        self, feed: Feed, entries: Sequence[Article], *, first_poll: bool = False
+    ) -> SavedEntries:
+        """A successful poll in one transaction: the feed's new fetch state and its entries.
+
+        On a feed's first successful poll none of its articles can be stored yet, so
+        ``first_poll`` skips looking for them.
+        """
         feed_id = _stored_id(feed)
         with self._begin() as db:
             result = db.execute(_UPDATE_FEED, {**_values(feed), "row_id_": feed_id})
             if result.rowcount == 0:
                 raise FeedNotFoundError(feed_id, "no such feed")
+            if first_poll:
+                rows = [_values(entry, without=_NOT_INSERTED) for entry in entries]
+                return SavedEntries(added=self._insert_entries(db, rows), updated=[], unchanged=0)
             return self._save_entries(db, feed_id, entries)
 
     def known_hashes(self, feed_id: int, keys: Sequence[str]) -> dict[str, str]:
@@ -356,7 +388,7 @@ class Store:
         for entry in entries:
             match = known.get(("key", entry.key)) or known.get(("url", entry.url))
             if match is None:
-                new_rows.append(_values(entry, without=("id", "story_id", "analysed_at")))
+                new_rows.append(_values(entry, without=_NOT_INSERTED))
             elif match.content_hash != entry.content_hash or match.key != entry.key:
                 changed.append(self._update_entry(db, match, entry))
             else:
