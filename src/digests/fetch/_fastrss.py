@@ -219,6 +219,8 @@ def _text(element: lxml.etree._Element) -> str:
 
 
 def _read_item(item: lxml.etree._Element, base: str) -> ParsedEntry:
+    if _XML_BASE in item.attrib:
+        raise _NotPlainError
     fields: dict[str, lxml.etree._Element] = {}
     for child in item:
         tag = child.tag
