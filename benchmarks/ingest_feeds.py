@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import resource
 import shlex
 import subprocess
@@ -515,6 +516,10 @@ def _ours_note(measured: Measured, output: dict[str, Any]) -> str:
     return f"json {output.get('json')} length {output.get('length', '?')}"
 
 
+#: The line our ingest logs after a poll: the poll alone, without start-up and imports.
+_POLLED = re.compile(r"polled \d+ feeds in ([0-9.]+) s")
+
+
 def run_ours(
     server: FeedServer, program: list[str], work: Path, timeout: float
 ) -> list[PollResult]:
@@ -530,7 +535,16 @@ def run_ours(
         run = measured_poll(server, command, env=env, cwd=work, timeout=timeout)
         output = summarise_ours_output(run.measured.stdout)
         note = _ours_note(run.measured, output)
-        result = PollResult.from_run("ours", poll, server.feeds, run, output=output, note=note)
+        in_call = _POLLED.search(run.measured.stderr)
+        result = PollResult.from_run(
+            "ours",
+            poll,
+            server.feeds,
+            run,
+            output=output,
+            note=note,
+            in_call_seconds=float(in_call.group(1)) if in_call else None,
+        )
         results.append(result)
         if not result.ok:
             break
@@ -667,7 +681,8 @@ COLUMNS: tuple[Column, ...] = (
 
 LEGEND = """\
 feeds/s: feeds / wall time of the whole process (start-up, imports and store included).
-in-call: reader's update_feeds() call alone; per cpu-s: feeds / cpu s (less swayed by bg cpu).
+in-call: the poll alone (reader's update_feeds() call; ours: the poll time our ingest logs).
+per cpu-s: feeds / cpu s (less swayed by bg cpu).
 cpu s: CPU seconds of the client's process tree; srv cpu: the server's; bg cpu: the rest
   of the machine meanwhile (other work, which skews the figures).
 200/304/other: what the server answered (other: requests outside /feeds/).
@@ -681,23 +696,27 @@ def _line(cells: Sequence[str]) -> str:
     ).rstrip()
 
 
-def _ratio(results: Sequence[PollResult], poll: str, *, per_cpu: bool = False) -> str:
-    rates = {
-        r.client: r.feeds_per_cpu_second if per_cpu else r.feeds_per_second
-        for r in results
-        if r.poll == poll
-    }
+_RATES: dict[str, Callable[[PollResult], float | None]] = {
+    "whole process": lambda r: r.feeds_per_second,
+    "in-call": lambda r: r.in_call_feeds_per_second,
+    "per CPU second": lambda r: r.feeds_per_cpu_second,
+}
+
+
+def _ratio(
+    results: Sequence[PollResult], poll: str, rate: Callable[[PollResult], float | None]
+) -> str:
+    rates = {r.client: rate(r) for r in results if r.poll == poll}
     ours, reader = rates.get("ours"), rates.get("reader")
     return f"{ours / reader:.2f}x" if ours and reader else "-"
 
 
 def _ratios_line(results: Sequence[PollResult]) -> str:
-    wall = f"first poll {_ratio(results, 'first')}, 304 poll {_ratio(results, '304')}"
-    first_cpu, cpu_304 = (_ratio(results, poll, per_cpu=True) for poll in ("first", "304"))
-    return (
-        f"ours/reader feeds/s (whole process): {wall}; "
-        f"per CPU second: first poll {first_cpu}, 304 poll {cpu_304}"
-    )
+    parts = []
+    for name, rate in _RATES.items():
+        first, second = (_ratio(results, poll, rate) for poll in ("first", "304"))
+        parts.append(f"{name}: first poll {first}, 304 poll {second}")
+    return "ours/reader feeds/s, " + "; ".join(parts)
 
 
 def _background_warning(results: Sequence[PollResult]) -> list[str]:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from digests.store import Store, head_revision
+from digests.store import Store, _migrate, head_revision
 from digests.store._tables import metadata
 
 
@@ -46,3 +46,8 @@ def test_opening_a_migrated_store_keeps_its_data(database_url: str) -> None:
     with Store.open(database_url) as store:  # a second start migrates nothing, loses nothing
         assert store.revision() == head_revision()
         assert [feed.url for feed in store.list_feeds()] == ["https://example.org/feed"]
+
+
+def test_the_head_revision_in_code_is_the_newest_migration_script() -> None:
+    # Starting skips Alembic when the database is at _migrate.HEAD: it must be the real head.
+    assert head_revision() == _migrate.HEAD

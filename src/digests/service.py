@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -130,17 +131,21 @@ class Service:
 
         Given URLs are checked before anything is fetched; one bad URL refuses the whole call.
         """
+        started = time.perf_counter()
         if targets is None:
             feeds = self.store.due_feeds(utc_now())
             async with self.poller(len(feeds), on_event=on_event) as poller:
-                return await poller.poll(feeds, progress)
-        for target in targets:
-            self.check_feed_url(target.url)
-        targets = list({target.url: target for target in targets}.values())  # each URL once
-        stored = {feed.url: feed for feed in self.store.list_feeds()}
-        async with self.poller(len(targets), on_event=on_event) as poller:
-            jobs = (self._poll_or_add(poller, t, stored.get(t.url)) for t in targets)
-            return await gather_results(jobs, progress)
+                results = await poller.poll(feeds, progress)
+        else:
+            for target in targets:
+                self.check_feed_url(target.url)
+            targets = list({target.url: target for target in targets}.values())  # each URL once
+            stored = {feed.url: feed for feed in self.store.list_feeds()}
+            async with self.poller(len(targets), on_event=on_event) as poller:
+                jobs = (self._poll_or_add(poller, t, stored.get(t.url)) for t in targets)
+                results = await gather_results(jobs, progress)
+        log.info("polled %d feeds in %.2f s", len(results), time.perf_counter() - started)
+        return results
 
     @staticmethod
     async def _poll_or_add(poller: Poller, target: Feed, stored: Feed | None) -> FeedResult:

@@ -15,6 +15,7 @@ Every redirect hop goes through check 1 again (the fetcher follows redirects its
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import socket
 from urllib.parse import urlsplit
@@ -59,6 +60,7 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
+@functools.lru_cache(maxsize=4096)  # a poll checks the same few hosts thousands of times
 def parse_address(host: str) -> IPAddress | None:
     """``host`` as an IP address if it spells one in any form, else None (a name)."""
     bare = host.strip("[]")

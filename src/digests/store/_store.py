@@ -156,8 +156,8 @@ class Store:
         try:
             if migrate:
                 store.upgrade()
-            elif (current := store.revision()) != (head := _migrate.head_revision()):
-                raise StoreNotMigratedError(current, head)
+            elif (current := store.revision()) != _migrate.HEAD:
+                raise StoreNotMigratedError(current, _migrate.HEAD)
         except SQLAlchemyError as error:
             store.close()
             reason = f"cannot open database {display_url(url)}: {_reason(error)}"
@@ -173,6 +173,8 @@ class Store:
 
     def upgrade(self, revision: str = "head") -> None:
         before = self.revision()
+        if before == _migrate.HEAD and revision in ("head", _migrate.HEAD):
+            return  # nothing to do, and no need to load Alembic to find that out
         _migrate.upgrade(self._engine, revision)
         after = self.revision()
         if after != before:
