@@ -797,9 +797,9 @@ def report_json(
             }
             for r in results
         ],
-        "ratio_ours_over_reader": {poll: _ratio(results, poll) for poll in ("first", "304")},
-        "ratio_ours_over_reader_per_cpu_second": {
-            poll: _ratio(results, poll, per_cpu=True) for poll in ("first", "304")
+        "ratio_ours_over_reader": {
+            name: {poll: _ratio(results, poll, rate) for poll in ("first", "304")}
+            for name, rate in _RATES.items()
         },
         "feedparser_alone": parse,
     }
