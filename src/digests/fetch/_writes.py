@@ -45,9 +45,15 @@ class BatchedWrites:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsdigest-store")
         self._waiting: list[_Waiting] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def run(self, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """``call(*args, **kwargs)`` on the store's thread, in the next batch; its result."""
+        """``call(*args, **kwargs)`` on the store's thread, in the next batch; its result.
+
+        A caller that is cancelled stops waiting, but a call already handed over still runs.
+        """
+        if self._closed:
+            raise RuntimeError("BatchedWrites is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._waiting.append(_Waiting(functools.partial(call, *args, **kwargs), future))
@@ -56,6 +62,7 @@ class BatchedWrites:
         return cast(R, await future)
 
     def close(self) -> None:
+        self._closed = True
         self._thread.shutdown(wait=True)
 
     async def _flush(self) -> None:
@@ -64,7 +71,12 @@ class BatchedWrites:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 calls = [waiting.call for waiting in batch]
-                outcomes = await loop.run_in_executor(self._thread, self._write, calls)
+                try:
+                    outcomes = await loop.run_in_executor(self._thread, self._write, calls)
+                except BaseException as error:  # no caller may wait for ever
+                    self._fail([*batch, *self._waiting], error)
+                    self._waiting = []
+                    return
                 for waiting, outcome in zip(batch, outcomes, strict=True):
                     if waiting.future.done():  # its caller was cancelled meanwhile
                         continue
@@ -74,6 +86,15 @@ class BatchedWrites:
                         waiting.future.set_result(outcome.value)
         finally:
             self._flushing = None
+
+    @staticmethod
+    def _fail(waiting: list[_Waiting], error: BaseException) -> None:
+        reason = (
+            error if isinstance(error, Exception) else RuntimeError(f"store calls ended: {error!r}")
+        )
+        for each in waiting:
+            if not each.future.done():
+                each.future.set_exception(reason)
 
     def _write(self, calls: list[Callable[[], Any]]) -> list[_Outcome]:
         if len(calls) > 1:

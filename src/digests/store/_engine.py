@@ -53,6 +53,10 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module's own transaction handling (an implicit BEGIN before writes only) breaks
+    # SAVEPOINT, which Store.batch() uses; SQLAlchemy's documented remedy: autocommit at the
+    # driver, and a BEGIN of our own at the start of every transaction (_begin_sqlite).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
@@ -71,4 +75,9 @@ def create_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _configure_sqlite)
+        sa.event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+def _begin_sqlite(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -199,8 +199,12 @@ class Store:
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
         current: sa.Connection | None = getattr(self._batch, "connection", None)
-        if current is not None:  # inside batch(): part of its transaction
-            yield current
+        if current is not None:  # inside batch(): a savepoint in its transaction
+            try:
+                with current.begin_nested():
+                    yield current
+            except OperationalError as error:
+                raise StoreError(f"database error: {_reason(error)}") from error
             return
         try:
             with self._engine.begin() as connection:
@@ -212,8 +216,10 @@ class Store:
     def batch(self) -> Iterator[None]:
         """Run the methods called in this block, in this thread, in one transaction.
 
-        All or nothing: an exception rolls every one of them back. Many small writes (a poll's
-        feeds) cost one commit instead of one each.
+        Each method is a savepoint of its own, so one that fails (and is caught) undoes its own
+        writes only, as it would outside a batch; an exception that leaves the block rolls
+        every one of them back. Many small writes (a poll's feeds) cost one commit instead of
+        one each.
         """
         if getattr(self._batch, "connection", None) is not None:
             raise RuntimeError("Store.batch() does not nest")
