@@ -50,9 +50,9 @@ def batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[None]:
     opened: list[None] = []
     real_batch = store.batch
 
-    def counting() -> AbstractContextManager[None]:
+    def counting(*, savepoints: bool = True) -> AbstractContextManager[None]:
         opened.append(None)
-        return real_batch()
+        return real_batch(savepoints=savepoints)
 
     monkeypatch.setattr(store, "batch", counting)
     return opened
@@ -347,3 +347,19 @@ async def test_a_call_that_ends_the_batch_abnormally_fails_its_batch_instead_of_
     )
     outcomes = await asyncio.wait_for(calls, timeout=10)
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes), outcomes
+
+
+def test_a_batch_without_savepoints_is_still_all_or_nothing(store: Store) -> None:
+    store.add_feed(Feed(url=url("a")))
+
+    def add_new_then_duplicate() -> None:
+        with store.batch(savepoints=False):
+            store.add_feed(Feed(url=url("b")))
+            store.add_feed(Feed(url=url("a")))
+
+    with pytest.raises(FeedExistsError):
+        add_new_then_duplicate()
+    assert stored_urls(store) == [url("a")]
+    with store.batch(savepoints=False):
+        store.add_feed(Feed(url=url("c")))
+    assert sorted(stored_urls(store)) == [url("a"), url("c")]

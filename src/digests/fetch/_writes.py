@@ -99,7 +99,7 @@ class BatchedWrites:
     def _write(self, calls: list[Callable[[], Any]]) -> list[_Outcome]:
         if len(calls) > 1:
             try:
-                with self._store.batch():
+                with self._store.batch(savepoints=False):  # a failure ends the batch
                     return [_Outcome(call()) for call in calls]
             except Exception:  # one of them failed: find out which, one transaction each
                 log.debug("a batch of %d store calls failed; running them one by one", len(calls))

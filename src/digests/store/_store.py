@@ -199,7 +199,10 @@ class Store:
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
         current: sa.Connection | None = getattr(self._batch, "connection", None)
-        if current is not None:  # inside batch(): a savepoint in its transaction
+        if current is not None and not self._batch.savepoints:  # part of the batch's transaction
+            yield current
+            return
+        if current is not None:  # a savepoint in the batch's transaction
             try:
                 with current.begin_nested():
                     yield current
@@ -213,18 +216,22 @@ class Store:
             raise StoreError(f"database error: {_reason(error)}") from error
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, savepoints: bool = True) -> Iterator[None]:
         """Run the methods called in this block, in this thread, in one transaction.
 
         Each method is a savepoint of its own, so one that fails (and is caught) undoes its own
         writes only, as it would outside a batch; an exception that leaves the block rolls
         every one of them back. Many small writes (a poll's feeds) cost one commit instead of
         one each.
+
+        Without ``savepoints`` (cheaper: they cost as much as a small update) a failed call may
+        leave the transaction unusable (on PostgreSQL): let its exception leave the block.
         """
         if getattr(self._batch, "connection", None) is not None:
             raise RuntimeError("Store.batch() does not nest")
         with self._begin() as connection:
             self._batch.connection = connection
+            self._batch.savepoints = savepoints
             try:
                 yield
             finally:
