@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -126,3 +127,38 @@ async def test_a_failed_page_fetch_keeps_the_feeds_text(
     article = store.find_article(added.feed_id or 0, "urn:t")
     assert article is not None
     assert (article.text_source, article.text) == (TextSource.FEED, "Only a teaser.")
+
+
+async def test_fetching_never_runs_far_ahead_of_recording(
+    store: Store, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fetched body waits in memory until its feed is recorded: at most twice the fetch
+    concurrency of them at once, however many feeds a poll has."""
+    settings = LOOPBACK.model_copy(update={"concurrency": 2, "per_host_concurrency": 2})
+    urls = [feed_server.serve(f"/feed{n}.xml", rss(items(2, prefix=str(n)))) for n in range(12)]
+    waiting, most = 0, 0
+    workers = ThreadPoolExecutor(1)
+    async with Fetcher(settings) as fetcher:
+        poller = Poller(store, settings, fetcher, workers)
+        fetch, record = poller._attempt, poller._record
+
+        async def counted_fetch(feed: Feed) -> object:
+            nonlocal waiting, most
+            attempt = await fetch(feed)
+            waiting += 1
+            most = max(most, waiting)
+            return attempt
+
+        async def counted_record(feed: Feed, attempt: object) -> object:
+            nonlocal waiting
+            result = await record(feed, attempt)  # type: ignore[arg-type]
+            waiting -= 1
+            return result
+
+        monkeypatch.setattr(poller, "_attempt", counted_fetch)
+        monkeypatch.setattr(poller, "_record", counted_record)
+        results = await asyncio.gather(*(poller.add(Feed(url=url)) for url in urls))
+        poller.close()
+    workers.shutdown()
+    assert [r.status for r in results] == [PollStatus.FIRST_POLL] * 12
+    assert 1 <= most <= 4

@@ -113,6 +113,10 @@ class Poller:
         self.fetcher = fetcher
         self._workers = workers
         self._writes = BatchedWrites(store)
+        # Feeds between their fetch and their record: without a bound, fetching (fast) runs
+        # ahead of parsing and writing (slow), and every fetched body and parsed entry waits in
+        # memory. Twice the fetch concurrency keeps the parsers and the writer busy.
+        self._in_flight = asyncio.Semaphore(2 * settings.concurrency)
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._on_event = on_event
@@ -132,6 +136,10 @@ class Poller:
 
     async def poll_one(self, feed: Feed) -> FeedResult:
         """Poll a stored feed and record what happened, whatever happened."""
+        async with self._in_flight:
+            return await self._poll_one(feed)
+
+    async def _poll_one(self, feed: Feed) -> FeedResult:
         try:
             attempt = await self._attempt(feed)
         except FeedError as error:
@@ -148,6 +156,10 @@ class Poller:
 
         Raises :class:`FeedError` (blocked URL, fetch error, not a feed) and writes nothing then.
         """
+        async with self._in_flight:
+            return await self._add(feed)
+
+    async def _add(self, feed: Feed) -> FeedResult:
         attempt = await self._attempt(feed)
         if attempt.parsed is None:
             raise FetchError(feed.url, f"HTTP {attempt.response.status}: no feed to add")
