@@ -207,7 +207,7 @@ def test_analysis_round_trips_and_is_replaced_whole(store: Store) -> None:
     position = Position(
         article_id=article_id,
         actor_key="russia",
-        stance=Stance.DEMANDED,
+        stance=Stance.DEMAND,
         claim="Ukraine must stay out of NATO",
         evidence="Grushko stated that any peace deal should guarantee Ukraine's neutral status.",
         speaker="Alexander Grushko",

@@ -88,15 +88,15 @@ class ActorKind(enum.StrEnum):
 
 
 class Stance(enum.StrEnum):
-    """What an actor did with a claim."""
+    """What an actor did with a claim: exactly these seven (the `analyse --json` contract)."""
 
-    STATED = "stated"
-    DEMANDED = "demanded"
-    ACCUSED = "accused"
-    REJECTED = "rejected"
-    WARNED = "warned"
-    PROPOSED = "proposed"
-    SUPPORTED = "supported"
+    CLAIM = "claim"  # states, announces, asserts, says
+    DEMAND = "demand"  # demands, urges, calls for, insists on, sets conditions
+    ACCUSE = "accuse"  # accuses, condemns, criticises, blames, denounces
+    REJECT = "reject"  # rejects, denies, refuses, opposes
+    WARN = "warn"  # warns, threatens, voices concern
+    PROPOSE = "propose"  # proposes, offers, suggests
+    SUPPORT = "support"  # supports, welcomes, backs, pledges, agrees
 
 
 class DeliveryKind(enum.StrEnum):
