@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from digests.errors import ConfigError
-from digests.settings import FetchSettings
+from digests.settings import AnalysisSettings, FetchSettings
 
 ENV_PREFIX = "NEWSDIGEST_"
 APP_NAME = "newsdigest"
@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
 
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
 
     @classmethod
     def settings_customise_sources(

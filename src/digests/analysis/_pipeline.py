@@ -1,0 +1,254 @@
+"""The analysis of one article: prepare, split, match, parse what needs it, read, summarise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from digests.analysis._cues import cue_words
+from digests.analysis._match import Gazetteer, Mention
+from digests.analysis._positions import Found, PositionReader, Speaker
+from digests.analysis._prepare import Prepared, prepare, strip_dateline
+from digests.model import Actor, ActorKind
+from digests.vocab import Vocabulary
+
+#: Most topics an article is tagged with, and the least share of the cues a topic needs.
+MAX_TOPICS = 4
+MIN_TOPIC_SHARE = 0.12
+#: Summary: at most this many sentences and words, from the lead.
+SUMMARY_SENTENCES = 3
+SUMMARY_WORDS = 75
+#: Shorter sentences are scraps (a byline, a caption), not the lead.
+MIN_SENTENCE_WORDS = 6
+_PARSE_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner")
+
+
+@dataclass(frozen=True, slots=True)
+class FoundActor:
+    actor: Actor
+    #: For a person: the actor they speak for, and in which role.
+    affiliation: str | None
+    role: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FoundTopic:
+    key: str
+    label: str
+    iptc: str | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What newsdigest reads from one article."""
+
+    title: str
+    summary: tuple[str, ...]
+    actors: tuple[FoundActor, ...]
+    topics: tuple[FoundTopic, ...]
+    positions: tuple[Found, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    span: Span
+    paragraph: int
+    mentions: tuple[Mention, ...]
+    channels: tuple[Span, ...]
+
+
+class Analyzer:
+    """Analyses articles with one loaded spaCy pipeline and one vocabulary."""
+
+    def __init__(self, nlp: Language, vocabulary: Vocabulary) -> None:
+        self.nlp = nlp
+        self.vocabulary = vocabulary
+        if "senter" in nlp.disabled:
+            nlp.enable_pipe("senter")
+        self._gazetteer = Gazetteer(nlp, vocabulary)
+        self._cue_words = cue_words()
+        self._parse_pipes = [name for name in _PARSE_PIPES if name in nlp.pipe_names]
+        self._surnames = _surnames(vocabulary)
+
+    def analyse(self, title: str, text: str, *, day: dt.date | None = None) -> Analysis:
+        prepared = prepare(title, text)
+        sentences = list(self._sentences(prepared))
+        people = self._people(sentences, day)
+        positions = self._positions(sentences, people)
+        actors = self._actors(sentences, people, positions)
+        topics = self._topics(prepared, sentences)
+        summary = _summary(prepared, sentences)
+        return Analysis(prepared.title, summary, actors, topics, tuple(positions))
+
+    def analyse_many(self, articles: Iterable[tuple[str, str]]) -> Iterator[Analysis]:
+        for title, text in articles:
+            yield self.analyse(title, text)
+
+    # -- splitting and matching ---------------------------------------------------------------
+
+    def _sentences(self, prepared: Prepared) -> Iterator[_Sentence]:
+        with self.nlp.select_pipes(enable=["senter"]):
+            docs = self.nlp.pipe(prepared.paragraphs)
+            for index, doc in enumerate(docs):
+                mentions, channels = self._gazetteer.actors(doc)
+                mentions = self._with_surnames(doc, mentions)
+                for span in doc.sents:
+                    yield _Sentence(
+                        span,
+                        index,
+                        tuple(m for m in mentions if span.start <= m.start < span.end),
+                        tuple(c for c in channels if span.start <= c.start < span.end),
+                    )
+
+    def _with_surnames(self, doc: Doc, mentions: list[Mention]) -> list[Mention]:
+        """A surname alone names the person once the article has named them in full."""
+        named = {m.actor for m in mentions if m.how in ("name", "alias")}
+        taken = {i for m in mentions for i in range(m.start, m.end)}
+        extra = []
+        for token in doc:
+            person = self._surnames.get(token.text)
+            if person in named and token.i not in taken and token.text[:1].isupper():
+                extra.append(Mention(person, "surname", token.i, token.i + 1, token.text))
+        return sorted([*mentions, *extra], key=lambda m: m.start)
+
+    def _people(self, sentences: Sequence[_Sentence], day: dt.date | None) -> dict[str, Speaker]:
+        people: dict[str, Speaker] = {}
+        for sentence in sentences:
+            for mention in sentence.mentions:
+                actor = self.vocabulary.actors.get(mention.actor)
+                if actor is None or actor.kind is not ActorKind.PERSON or actor.key in people:
+                    continue
+                office = self.vocabulary.affiliation(actor.key, day)
+                if office is not None:
+                    people[actor.key] = Speaker(office.affiliation, actor.name, office.role)
+        return people
+
+    # -- positions ----------------------------------------------------------------------------
+
+    def _positions(self, sentences: Sequence[_Sentence], people: dict[str, Speaker]) -> list[Found]:
+        wanted = [s for s in sentences if any(t.lower_ in self._cue_words for t in s.span)]
+        parsed = iter(
+            self.nlp.pipe((s.span.text for s in wanted), disable=self._disabled_for_parse())
+        )
+        reader = PositionReader(self.vocabulary)
+        found: list[Found] = []
+        wanted_ids = {id(s) for s in wanted}
+        for sentence in sentences:
+            if id(sentence) in wanted_ids:
+                doc = next(parsed)
+                mentions, channels = self._gazetteer.actors(doc)
+                mentions = self._with_surnames_known(doc, mentions, people)
+                topics = {start: key for key, start in self._gazetteer.topic_cues(doc)}
+                found.extend(reader.read(doc, mentions, channels, people, topics))
+            reader.remember(sentence.mentions, people)
+        return found
+
+    def _with_surnames_known(
+        self, doc: Doc, mentions: list[Mention], people: dict[str, Speaker]
+    ) -> list[Mention]:
+        taken = {i for m in mentions for i in range(m.start, m.end)}
+        extra = [
+            Mention(person, "surname", token.i, token.i + 1, token.text)
+            for token in doc
+            if (person := self._surnames.get(token.text)) in people and token.i not in taken
+        ]
+        return sorted([*mentions, *extra], key=lambda m: m.start)
+
+    def _disabled_for_parse(self) -> list[str]:
+        return [name for name in self.nlp.pipe_names if name not in self._parse_pipes]
+
+    # -- actors and topics --------------------------------------------------------------------
+
+    def _actors(
+        self, sentences: Sequence[_Sentence], people: dict[str, Speaker], positions: Sequence[Found]
+    ) -> tuple[FoundActor, ...]:
+        counts: Counter[str] = Counter()
+        for sentence in sentences:
+            for mention in sentence.mentions:
+                counts[mention.actor] += 1
+        ambiguous_only = {m.actor for s in sentences for m in s.mentions if m.ambiguous} - {
+            m.actor for s in sentences for m in s.mentions if not m.ambiguous
+        }
+        for key in ambiguous_only:
+            del counts[key]
+        for speaker in people.values():
+            counts[speaker.actor] += 0  # a person's affiliation is an actor too
+        for position in positions:
+            counts[position.actor] += 0
+            if position.target:
+                counts[position.target] += 0
+        found = []
+        for key, count in counts.most_common():
+            actor = self.vocabulary.actors.get(key)
+            if actor is None:
+                continue
+            person = people.get(key)
+            found.append(
+                FoundActor(
+                    actor, person.actor if person else None, person.role if person else None, count
+                )
+            )
+        return tuple(found)
+
+    def _topics(self, prepared: Prepared, sentences: Sequence[_Sentence]) -> tuple[FoundTopic, ...]:
+        weights: Counter[str] = Counter()
+        title_doc = self.nlp.make_doc(prepared.title)
+        for key, _ in self._gazetteer.topic_cues(title_doc):
+            weights[key] += 3
+        for sentence in sentences:
+            weight = 2 if sentence.paragraph == 0 else 1
+            for key, _ in self._gazetteer.topic_cues(sentence.span.as_doc()):
+                weights[key] += weight
+        total = sum(weights.values())
+        if not total:
+            return ()
+        chosen: list[FoundTopic] = []
+        for key, weight in weights.most_common(MAX_TOPICS):
+            share = weight / total
+            if share < MIN_TOPIC_SHARE and chosen:
+                break
+            entry = self.vocabulary.topics[key]
+            chosen.append(FoundTopic(key, entry.label, entry.topic.iptc_code, round(share, 3)))
+        return tuple(chosen)
+
+
+def _surnames(vocabulary: Vocabulary) -> dict[str, str]:
+    """Surname -> person, for surnames that belong to one person of the vocabulary only."""
+    owners: dict[str, set[str]] = {}
+    for actor in vocabulary.actors.values():
+        if actor.kind is ActorKind.PERSON:
+            for name in (actor.name, *actor.aliases):
+                parts = name.split()
+                if len(parts) > 1:
+                    owners.setdefault(parts[-1], set()).add(actor.key)
+    return {surname: keys.pop() for surname, keys in owners.items() if len(keys) == 1}
+
+
+_QUOTE_ONLY = re.compile(r"^[\"\u201c].*[\"\u201d]$")
+
+
+def _summary(prepared: Prepared, sentences: Sequence[_Sentence]) -> tuple[str, ...]:
+    """The lead: the first sentences of the body, without the headline, datelines or scraps."""
+    chosen: list[str] = []
+    words = 0
+    title = prepared.title.lower().strip()
+    for sentence in sentences:
+        text = strip_dateline(sentence.span.text.strip())
+        length = len(text.split())
+        if length < MIN_SENTENCE_WORDS or text.lower() == title or _QUOTE_ONLY.match(text):
+            continue
+        if chosen and words + length > SUMMARY_WORDS:
+            break
+        chosen.append(text)
+        words += length
+        if len(chosen) == SUMMARY_SENTENCES:
+            break
+    return tuple(chosen)
