@@ -150,7 +150,6 @@ def test_a_custom_feeds_file_and_a_broken_one(
 @pytest.mark.parametrize(
     ("args", "issue"),
     [
-        (["analyse", "--json"], "issue 4"),
         (["digest"], "issue 5"),
         (["positions", "russia"], "issue 5"),
     ],

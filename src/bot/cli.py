@@ -193,11 +193,54 @@ def _result_json(result: FeedResult) -> dict[str, object]:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
-def analyse(files: tuple[Path, ...], as_json: bool) -> None:
-    """Analyse article text files: actors, topics, positions, summary."""
-    _not_built("analyse", "the analysis, issue 4")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
+@pass_app
+def analyse(app: App, inputs: tuple[str, ...], as_json: bool) -> None:
+    """Analyse articles: actors, topics, positions, summary.
+
+    Each INPUT is a plain-text file (its first non-empty line is the title), an HTML page, or
+    a JSON object with "title" and "text"; "-" reads standard input. An input that cannot be
+    read gets one line on stderr, and the others still run (exit status 1 then).
+    """
+    from bot import analyse_io  # noqa: PLC0415 - see the imports above
+    from digests.analysis import load_analyzer  # noqa: PLC0415 - loads spaCy
+
+    analyzer = load_analyzer(app.loaded.settings.analysis)
+    failed = 0
+    for name in inputs:
+        try:
+            article = analyse_io.read_input(name)
+        except analyse_io.InputError as error:
+            click.echo(f"newsdigest analyse: {name}: {error}", err=True)
+            failed += 1
+            continue
+        analysis = analyzer.analyse(article.title, article.text)
+        if as_json:
+            sys.stdout.write(
+                json.dumps(analyse_io.as_json(name, analysis), ensure_ascii=False) + "\n"
+            )
+        else:
+            analyse_io.print_analysis(out, name, analysis)
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command(name="eval")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="The scores as one JSON object.")
+@pass_app
+def eval_command(app: App, directory: Path, as_json: bool) -> None:
+    """Score the analysis against gold articles (DIRECTORY/*.json, see docs/analysis.md)."""
+    from digests.analysis import load_analyzer  # noqa: PLC0415 - loads spaCy
+    from digests.analysis.evaluate import evaluate, load_gold  # noqa: PLC0415
+
+    gold = load_gold(directory)
+    scores = evaluate(load_analyzer(app.loaded.settings.analysis), gold)
+    if as_json:
+        sys.stdout.write(json.dumps(scores.as_dict(), indent=1) + "\n")
+    else:
+        cli_output.print_scores(out, scores)
 
 
 @cli.command()

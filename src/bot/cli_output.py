@@ -14,6 +14,7 @@ from rich.table import Table
 from digests.model import Feed
 
 if TYPE_CHECKING:
+    from digests.analysis.evaluate import Scores
     from digests.fetch import FeedResult
 
 _PROBLEMS = ("failed", "disabled")  # PollStatus values; the fetch package loads lazily
@@ -86,3 +87,24 @@ def print_ingest_summary(console: Console, results: Sequence[FeedResult], queued
         f"already seen (a new feed's first poll); {problems} with problems. "
         f"{queued} articles wait for analysis (not built yet: issue 4)."
     )
+
+
+def print_scores(console: Console, scores: Scores) -> None:
+    """`newsdigest eval`'s report."""
+    data = scores.as_dict()
+    table = Table("what", "precision", "recall", "F1")
+    for name in ("actors", "topics", "positions"):
+        part = data[name]
+        table.add_row(
+            name, f"{part['precision']:.3f}", f"{part['recall']:.3f}", f"{part['f1']:.3f}"
+        )
+    console.print(f"{data['articles']} articles")
+    console.print(table)
+    console.print(
+        f"stance accuracy {data['stance_accuracy']:.3f}, speaker accuracy "
+        f"{data['speaker_accuracy']:.3f} (over {scores.matched} matched positions)"
+    )
+    rouge = Table("summary", "ROUGE-1", "ROUGE-2", "ROUGE-L")
+    for label, values in (("newsdigest", data["summary_rouge"]), ("lead-3", data["lead_rouge"])):
+        rouge.add_row(label, *(f"{values.get(k, 0.0):.3f}" for k in ("rouge1", "rouge2", "rougeL")))
+    console.print(rouge)

@@ -78,6 +78,7 @@ class Found:
     """A position as read from one sentence."""
 
     actor: str
+    actor_name: str
     speaker: str | None
     role: str | None
     stance: Stance
@@ -187,8 +188,7 @@ class PositionReader:
         topic_of: dict[int, str],
     ) -> list[Found]:
         """Positions in the parsed sentence ``doc`` (one sentence, with its own mentions)."""
-        found: list[Found] = []
-        seen: set[tuple[str, str | None]] = set()
+        found: dict[str, Found] = {}  # one position per actor and sentence
         via = channels[0].label_.split(":", 1)[1] if channels else None
         cues = [(t, s) for t in doc if (s := cue_stance(t)) is not None]
         cues.sort(key=lambda item: _depth(item[0]))
@@ -202,11 +202,9 @@ class PositionReader:
             if any(c.start >= span.start and c.end <= span.end for c in channels):
                 continue  # "Izvestia reported": a channel, not a speaker
             for speaker in self._speakers(span, subject, mentions, people):
-                if (speaker.actor, speaker.person) in seen:
-                    continue
-                seen.add((speaker.actor, speaker.person))
-                found.append(
-                    self._position(
+                earlier = found.get(speaker.actor)
+                if earlier is None:
+                    found[speaker.actor] = self._position(
                         doc,
                         cue=cue,
                         stance=stance,
@@ -215,8 +213,10 @@ class PositionReader:
                         via=via,
                         topic_of=topic_of,
                     )
-                )
-        return found
+                elif earlier.stance is Stance.CLAIM and stance is not Stance.CLAIM:
+                    # "X said that Russia rejects ...": the statement's own verb says more
+                    found[speaker.actor] = dataclasses.replace(earlier, stance=stance)
+        return list(found.values())
 
     def _speakers(
         self, span: Span, head: Token, mentions: Sequence[Mention], people: dict[str, Speaker]
@@ -269,21 +269,20 @@ class PositionReader:
         via: str | None,
         topic_of: dict[int, str],
     ) -> Found:
-        complement = [
-            c
-            for c in cue.children
-            if c.dep_ in _COMPLEMENTS or (c.dep_ == "prep" and c.lower_ in _TARGET_PREPS)
-        ]
-        tokens = sorted({t.i for c in complement for t in c.subtree})
+        said = sorted({t.i for c in cue.children if c.dep_ in _COMPLEMENTS for t in c.subtree})
+        about = [c for c in cue.children if c.dep_ == "prep" and c.lower_ in _TARGET_PREPS]
+        tokens = sorted({*said, *(t.i for c in about for t in c.subtree)})
         if stance is Stance.CLAIM and _obliges(doc, tokens):
             stance = Stance.DEMAND
         target = self._target(speaker, mentions, tokens)
         topic = next((topic_of[i] for i in sorted(topic_of) if not tokens or i in tokens), None)
         if topic is None and topic_of:
             topic = topic_of[min(topic_of)]
-        claim = _claim(doc, tokens)
+        claim = _claim(doc, said or tokens)
+        known = self.vocabulary.actors.get(speaker.actor)
         return Found(
             actor=speaker.actor,
+            actor_name=known.name if known is not None else speaker.actor,
             speaker=speaker.person,
             role=speaker.role,
             stance=stance,
