@@ -6,7 +6,6 @@ sentences that hold a reporting cue are parsed afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -88,15 +87,3 @@ def _is_place(doc: Doc, start: int) -> bool:
         before[-1] in _PLACE_WORDS
         or (before[-1] == "the" and len(before) > 1 and before[0] in _PLACE_WORDS)
     )
-
-
-def actors_in(mentions: Iterable[Mention], start: int, end: int) -> list[Mention]:
-    return [m for m in mentions if m.start >= start and m.end <= end]
-
-
-def first_of(kind_order: Sequence[str], mentions: Sequence[Mention]) -> Mention | None:
-    for how in kind_order:
-        for mention in mentions:
-            if mention.how == how:
-                return mention
-    return mentions[0] if mentions else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -88,18 +88,16 @@ class Analyzer:
         summary = _summary(prepared, sentences)
         return Analysis(prepared.title, summary, actors, topics, tuple(positions))
 
-    def analyse_many(self, articles: Iterable[tuple[str, str]]) -> Iterator[Analysis]:
-        for title, text in articles:
-            yield self.analyse(title, text)
-
     # -- splitting and matching ---------------------------------------------------------------
 
     def _sentences(self, prepared: Prepared) -> Iterator[_Sentence]:
+        named: set[str] = set()  # people named in full so far
         with self.nlp.select_pipes(enable=["senter"]):
             docs = self.nlp.pipe(prepared.paragraphs)
             for index, doc in enumerate(docs):
                 mentions, channels = self._gazetteer.actors(doc)
-                mentions = self._with_surnames(doc, mentions)
+                named.update(m.actor for m in mentions if m.how in ("name", "alias"))
+                mentions = self._with_surnames(doc, mentions, named)
                 for span in doc.sents:
                     yield _Sentence(
                         span,
@@ -108,15 +106,18 @@ class Analyzer:
                         tuple(c for c in channels if span.start <= c.start < span.end),
                     )
 
-    def _with_surnames(self, doc: Doc, mentions: list[Mention]) -> list[Mention]:
-        """A surname alone names the person once the article has named them in full."""
-        named = {m.actor for m in mentions if m.how in ("name", "alias")}
+    def _with_surnames(
+        self, doc: Doc, mentions: list[Mention], named: Container[str]
+    ) -> list[Mention]:
+        """A surname alone names a person of ``named``: one the article has named in full."""
         taken = {i for m in mentions for i in range(m.start, m.end)}
-        extra = []
-        for token in doc:
-            person = self._surnames.get(token.text)
-            if person in named and token.i not in taken and token.text[:1].isupper():
-                extra.append(Mention(person, "surname", token.i, token.i + 1, token.text))
+        extra = [
+            Mention(person, "surname", token.i, token.i + 1, token.text)
+            for token in doc
+            if (person := self._surnames.get(token.text)) is not None
+            and person in named
+            and token.i not in taken
+        ]
         return sorted([*mentions, *extra], key=lambda m: m.start)
 
     def _people(self, sentences: Sequence[_Sentence], day: dt.date | None) -> dict[str, Speaker]:
@@ -145,22 +146,11 @@ class Analyzer:
             if id(sentence) in wanted_ids:
                 doc = next(parsed)
                 mentions, channels = self._gazetteer.actors(doc)
-                mentions = self._with_surnames_known(doc, mentions, people)
+                mentions = self._with_surnames(doc, mentions, people)
                 topics = {start: key for key, start in self._gazetteer.topic_cues(doc)}
                 found.extend(reader.read(doc, mentions, channels, people, topics))
             reader.remember(sentence.mentions, people)
         return found
-
-    def _with_surnames_known(
-        self, doc: Doc, mentions: list[Mention], people: dict[str, Speaker]
-    ) -> list[Mention]:
-        taken = {i for m in mentions for i in range(m.start, m.end)}
-        extra = [
-            Mention(person, "surname", token.i, token.i + 1, token.text)
-            for token in doc
-            if (person := self._surnames.get(token.text)) in people and token.i not in taken
-        ]
-        return sorted([*mentions, *extra], key=lambda m: m.start)
 
     def _disabled_for_parse(self) -> list[str]:
         return [name for name in self.nlp.pipe_names if name not in self._parse_pipes]
@@ -203,9 +193,10 @@ class Analyzer:
         title_doc = self.nlp.make_doc(prepared.title)
         for key, _ in self._gazetteer.topic_cues(title_doc):
             weights[key] += 3
-        for sentence in sentences:
-            weight = 2 if sentence.paragraph == 0 else 1
-            for key, _ in self._gazetteer.topic_cues(sentence.span.as_doc()):
+        paragraphs = {sentence.paragraph: sentence.span.doc for sentence in sentences}
+        for index, doc in paragraphs.items():
+            weight = 2 if index == 0 else 1
+            for key, _ in self._gazetteer.topic_cues(doc):
                 weights[key] += weight
         total = sum(weights.values())
         if not total:

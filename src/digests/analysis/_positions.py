@@ -10,7 +10,7 @@ an accusation) is the target. Unattributed reporting ("is reported to") yields n
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
@@ -339,10 +339,3 @@ def _unique(speakers: list[Speaker]) -> list[Speaker]:
     for speaker in speakers:
         seen.setdefault(speaker.actor, speaker)
     return list(seen.values())
-
-
-def iter_cues(doc: Doc) -> Iterator[tuple[Token, Stance]]:
-    for token in doc:
-        stance = cue_stance(token)
-        if stance is not None:
-            yield token, stance
