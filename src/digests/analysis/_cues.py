@@ -31,6 +31,9 @@ VERBS: dict[str, Stance] = {
             "acknowledge",
             "predict",
             "insist",
+            "describe",
+            "repeat",
+            "expect",
         ],
         Stance.CLAIM,
     ),
@@ -52,7 +55,7 @@ VERBS: dict[str, Stance] = {
         Stance.ACCUSE,
     ),
     **dict.fromkeys(
-        ["reject", "deny", "refuse", "oppose", "dismiss", "rebuff", "veto", "decline"],
+        ["reject", "deny", "refuse", "oppose", "dismiss", "rebuff", "veto", "decline", "object"],
         Stance.REJECT,
     ),
     **dict.fromkeys(["warn", "threaten", "caution"], Stance.WARN),
@@ -70,6 +73,9 @@ VERBS: dict[str, Stance] = {
             "approve",
             "promise",
             "vow",
+            "thank",
+            "accept",
+            "commend",
         ],
         Stance.SUPPORT,
     ),
@@ -82,6 +88,10 @@ PARTICLE_VERBS: dict[tuple[str, str], Stance] = {
     ("call", "upon"): Stance.DEMAND,
     ("push", "for"): Stance.DEMAND,
     ("rule", "out"): Stance.REJECT,
+    ("turn", "down"): Stance.REJECT,
+    ("insist", "on"): Stance.DEMAND,
+    ("press", "ahead"): Stance.CLAIM,
+    ("push", "ahead"): Stance.CLAIM,
     ("point", "out"): Stance.CLAIM,
     ("put", "forward"): Stance.PROPOSE,
     ("speak", "out"): Stance.CLAIM,
@@ -102,6 +112,8 @@ OBJECT_VERBS: dict[tuple[str, str], Stance] = {
     ("express", "support"): Stance.SUPPORT,
     ("voice", "support"): Stance.SUPPORT,
     ("express", "opposition"): Stance.REJECT,
+    ("raise", "objection"): Stance.REJECT,
+    ("voice", "objection"): Stance.REJECT,
     ("voice", "opposition"): Stance.REJECT,
     ("lodge", "protest"): Stance.ACCUSE,
     ("put", "proposal"): Stance.PROPOSE,
@@ -109,11 +121,6 @@ OBJECT_VERBS: dict[tuple[str, str], Stance] = {
     ("table", "proposal"): Stance.PROPOSE,
     ("make", "offer"): Stance.PROPOSE,
 }
-
-#: Words in a claim that make a statement a demand ("X said Ukraine must ...").
-OBLIGATION = frozenset(
-    ["must", "should", "need", "needs", "necessity", "have", "has", "ought", "require", "requires"]
-)
 
 #: Words that mark reported hearsay rather than a statement: "is reported to", "reportedly".
 HEARSAY = frozenset(["reportedly", "allegedly", "purportedly", "supposedly"])

@@ -19,11 +19,11 @@ from digests.analysis._cues import (
     HEARSAY,
     HEARSAY_VERBS,
     OBJECT_VERBS,
-    OBLIGATION,
     PARTICLE_VERBS,
     VERBS,
 )
 from digests.analysis._match import Mention
+from digests.analysis._stance import content_stance
 from digests.model import ActorKind, Stance
 from digests.vocab import Vocabulary
 
@@ -54,6 +54,42 @@ _TITLE_NOUNS = frozenset(
         "general",
         "director",
         "head",
+    ]
+)
+#: Words of a title that are not part of a name ("Saudi Energy Minister Prince Abdulaziz").
+_TITLE_WORDS = _TITLE_NOUNS | frozenset(
+    [
+        "deputy",
+        "foreign",
+        "defence",
+        "defense",
+        "prime",
+        "vice",
+        "commodore",
+        "colonel",
+        "lieutenant",
+        "sheikh",
+        "dr",
+        "mr",
+        "ms",
+        "mrs",
+        "adviser",
+        "advisor",
+        "aide",
+        "governor",
+        "mayor",
+        "prosecutor",
+        "coordinator",
+        "commissioner",
+        "chairman",
+        "chairwoman",
+        "chair",
+        "special",
+        "senior",
+        "top",
+        "mission",
+        "state",
+        "of",
     ]
 )
 _GROUP_NOUNS = frozenset(
@@ -97,6 +133,8 @@ class Memory:
     last_person: Speaker | None = None
     last_actor: Speaker | None = None
     countries: list[str] = field(default_factory=list)
+    #: People outside the vocabulary met in this article, by surname ("Qassem said").
+    surnames: dict[str, Speaker] = field(default_factory=dict)
 
     def saw_country(self, key: str) -> None:
         if key in self.countries:
@@ -109,9 +147,20 @@ def cue_stance(token: Token) -> Stance | None:
     if token.pos_ not in ("VERB", "AUX") and not (token.pos_ == "NOUN" and token.dep_ == "ROOT"):
         return None
     lemma = token.lemma_.lower()
+    phrase = _phrase_stance(token, lemma)
+    if phrase is not None:
+        return phrase
+    if token.dep_ == "nsubjpass" or token.pos_ != "VERB":
+        return None
+    return _verb_stance(token, lemma)
+
+
+def _phrase_stance(token: Token, lemma: str) -> Stance | None:
+    """ "Call for", "rule out" (a particle) and "voice concern", "lay out conditions" (an
+    object)."""
     for child in token.children:
         particle = PARTICLE_VERBS.get((lemma, child.lower_))
-        if particle is not None and child.dep_ in ("prt", "prep"):
+        if particle is not None and child.dep_ in ("prt", "prep", "advmod"):
             return particle
         if child.dep_ in ("dobj", "ccomp", "oprd", "acomp", "nsubjpass", "prt"):
             kind = OBJECT_VERBS.get((lemma, child.lemma_.lower()))
@@ -121,8 +170,14 @@ def cue_stance(token: Token) -> Stance | None:
                 kind = OBJECT_VERBS.get((lemma, grandchild.lemma_.lower()))
                 if kind is not None:
                     return kind
-    if token.dep_ == "nsubjpass" or token.pos_ != "VERB":
-        return None
+    return None
+
+
+def _verb_stance(token: Token, lemma: str) -> Stance | None:
+    if lemma == "call" and any(c.dep_ == "oprd" for c in token.children):
+        return Stance.CLAIM  # "called the sanctions illegal": the words say which stance
+    if lemma == "decline" and any(c.dep_ == "xcomp" for c in token.children):
+        return None  # "declined to comment" takes no position
     return VERBS.get(lemma)
 
 
@@ -137,9 +192,23 @@ def _subject(cue: Token) -> tuple[Token | None, bool]:
             return child, False
         if child.dep_ == "nsubjpass":
             return None, False  # "X is reported to ...", "concerns were raised": no speaker
+    if _reattached(cue):
+        return _subject(cue.head.head)
     if cue.dep_ in ("conj", "xcomp"):
         return _subject(cue.head)
     return None, False
+
+
+def _reattached(cue: Token) -> bool:
+    """ "X said the launch violated ... and called on ...": the parser joins "called" to
+    "violated", but a launch calls on no one; the call is X's, coordinated with "said"."""
+    head = cue.head
+    if cue.dep_ != "conj" or head.dep_ != "ccomp" or cue_stance(head) is not None:
+        return False
+    if cue_stance(head.head) is None:
+        return False
+    subjects = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
+    return all(s.pos_ == "NOUN" for s in subjects)
 
 
 def _hearsay(cue: Token, sentence: Span) -> bool:
@@ -188,12 +257,13 @@ class PositionReader:
         topic_of: dict[int, str],
     ) -> list[Found]:
         """Positions in the parsed sentence ``doc`` (one sentence, with its own mentions)."""
-        found: dict[str, Found] = {}  # one position per actor and sentence
+        found: list[tuple[Token, Found]] = []
         via = channels[0].label_.split(":", 1)[1] if channels else None
         cues = [(t, s) for t in doc if (s := cue_stance(t)) is not None]
         cues.sort(key=lambda item: _depth(item[0]))
-        for cue, stance in cues:
-            if _hearsay(cue, doc[:]):
+        for cue, verb_stance in cues:
+            stance = _negated_stance(cue, verb_stance)
+            if stance is None or _hearsay(cue, doc[:]):
                 continue
             subject, _by_agent = _subject(cue)
             if subject is None:
@@ -202,21 +272,17 @@ class PositionReader:
             if any(c.start >= span.start and c.end <= span.end for c in channels):
                 continue  # "Izvestia reported": a channel, not a speaker
             for speaker in self._speakers(span, subject, mentions, people):
-                earlier = found.get(speaker.actor)
-                if earlier is None:
-                    found[speaker.actor] = self._position(
-                        doc,
-                        cue=cue,
-                        stance=stance,
-                        speaker=speaker,
-                        mentions=mentions,
-                        via=via,
-                        topic_of=topic_of,
-                    )
-                elif earlier.stance is Stance.CLAIM and stance is not Stance.CLAIM:
-                    # "X said that Russia rejects ...": the statement's own verb says more
-                    found[speaker.actor] = dataclasses.replace(earlier, stance=stance)
-        return list(found.values())
+                position = self._position(
+                    doc,
+                    cue=cue,
+                    stance=stance,
+                    speaker=speaker,
+                    mentions=mentions,
+                    via=via,
+                    topic_of=topic_of,
+                )
+                _merge(found, cue, position)
+        return [position for _, position in found]
 
     def _speakers(
         self, span: Span, head: Token, mentions: Sequence[Mention], people: dict[str, Speaker]
@@ -238,15 +304,33 @@ class PositionReader:
         if persons:
             return [persons[0]]
         others = [s for m in inside if (s := self._speaker_of(m, people)) is not None]
-        if others:
-            coordinated = any(t.dep_ == "conj" for t in span)
-            return _unique(others if coordinated else others[:1])
-        return []
+        if not others:
+            return []
+        if any(t.dep_ == "conj" for t in span):
+            return _unique(others)
+        return [self._in_context(span, inside, others[0])]
+
+    def _in_context(self, span: Span, inside: Sequence[Mention], actor: Speaker) -> Speaker:
+        """ "Hamas spokesman Hazem Qassem", "Chen Binhua, a spokesman for China's Taiwan Affairs
+        Office": a person the vocabulary does not know, who speaks for the actor named beside
+        their title. Remembered by surname for later sentences."""
+        taken = {i for m in inside for i in range(m.start, m.end)}
+        found = _name_and_role(span.root, taken)
+        if found is None:
+            return actor
+        name, role = found
+        speaker = Speaker(actor.actor, name, role, confidence=0.8)
+        self.memory.surnames[name.split()[-1]] = speaker
+        self.memory.last_person = speaker
+        return speaker
 
     def _carried_over(self, head: Token) -> list[Speaker]:
         """ "He", "they" and "the minister": the speaker named last."""
         memory = self.memory
         lower = head.lower_
+        if head.pos_ == "PROPN" and head.text in memory.surnames:
+            memory.last_person = memory.surnames[head.text]
+            return [memory.last_person]
         if lower in _PERSON_PRONOUNS and memory.last_person is not None:
             return [dataclasses.replace(memory.last_person, confidence=0.75)]
         if lower in _GROUP_PRONOUNS and memory.last_actor is not None:
@@ -269,11 +353,11 @@ class PositionReader:
         via: str | None,
         topic_of: dict[int, str],
     ) -> Found:
-        said = sorted({t.i for c in cue.children if c.dep_ in _COMPLEMENTS for t in c.subtree})
+        said = _said(cue)
         about = [c for c in cue.children if c.dep_ == "prep" and c.lower_ in _TARGET_PREPS]
         tokens = sorted({*said, *(t.i for c in about for t in c.subtree)})
-        if stance is Stance.CLAIM and _obliges(doc, tokens):
-            stance = Stance.DEMAND
+        if stance is Stance.CLAIM:
+            stance = content_stance([doc[i] for i in said], _nested_stance) or stance
         target = self._target(speaker, mentions, tokens)
         topic = next((topic_of[i] for i in sorted(topic_of) if not tokens or i in tokens), None)
         if topic is None and topic_of:
@@ -315,13 +399,110 @@ def _depth(token: Token) -> int:
     return depth
 
 
-def _obliges(doc: Doc, tokens: list[int]) -> bool:
-    for i in tokens:
-        word = doc[i].lower_
-        if word in OBLIGATION and (
-            word not in ("have", "has") or (i + 1 < len(doc) and doc[i + 1].lower_ == "to")
-        ):
+def _said(cue: Token) -> list[int]:
+    """The reported words: the cue's complements, or for a cue set in the middle ("Mexico, he
+    said, had to do more") the clause around it."""
+    said = {t.i for c in cue.children if c.dep_ in _COMPLEMENTS for t in c.subtree}
+    for token in [cue.doc[i] for i in said]:
+        if token.dep_ == "conj" and cue_stance(token) is not None and _reattached(token):
+            said -= {t.i for t in token.subtree}
+    if not said and cue.dep_ == "parataxis":
+        own = {t.i for t in cue.subtree}
+        said = {t.i for t in cue.head.subtree if t.i not in own and not t.is_punct}
+    return sorted(said)
+
+
+def _name_and_role(head: Token, taken: set[int]) -> tuple[str, str | None] | None:
+    """The full name at ``head`` (or in its apposition) and the title beside it, if the subject
+    is a titled person: at least two capitalised words that name no actor."""
+    for candidate in (head, *(c for c in head.children if c.dep_ == "appos")):
+        name = _proper_name(candidate, taken)
+        if name is not None:
+            role = _role(head, candidate, taken)
+            return (name, role) if role is not None else None
+    return None
+
+
+def _proper_name(head: Token, taken: set[int]) -> str | None:
+    if head.pos_ != "PROPN" or head.i in taken or head.lower_ in _TITLE_WORDS:
+        return None
+    start = head.i
+    doc = head.doc
+    while start > 0:
+        before = doc[start - 1]
+        joins = before.text == "-" or before.lower_ in ("bin", "al", "el", "de", "van", "von")
+        if before.i in taken or before.lower_ in _TITLE_WORDS:
+            break
+        if not (before.pos_ == "PROPN" and before.text[:1].isupper()) and not joins:
+            break
+        start -= 1
+    words = doc[start : head.i + 1]
+    if len([t for t in words if t.text[:1].isupper()]) < 2:  # noqa: PLR2004 - first and last
+        return None
+    return words.text
+
+
+def _role(head: Token, name: Token, taken: set[int]) -> str | None:
+    """The title word of a titled subject and the words that qualify it ("mission chief")."""
+    for token in head.subtree:
+        if token.lemma_.lower() in _TITLE_NOUNS and token.i not in taken and token.i != name.i:
+            words = [
+                t
+                for t in token.subtree
+                if t.i <= token.i and t.i not in taken and t.pos_ in ("NOUN", "PROPN", "ADJ")
+            ]
+            words = [t for t in words if t.text[:1].islower() or t.lower_ in _TITLE_WORDS]
+            return " ".join(t.lower_ for t in words) or token.lower_
+    return None
+
+
+def _nested_stance(token: Token) -> Stance | None:
+    """The stance of a cue inside reported words; a passive one ("backed by Rwanda") tells
+    what another party did, not what the speaker says."""
+    stance = cue_stance(token)
+    if stance is None or any(c.dep_ in ("auxpass", "agent") for c in token.children):
+        return None
+    return _negated_stance(token, stance)
+
+
+def _negated_stance(cue: Token, stance: Stance) -> Stance | None:
+    """ "Did not say" states nothing; "would not support" rejects."""
+    if not any(c.dep_ == "neg" for c in cue.children):
+        return stance
+    if stance is Stance.SUPPORT:
+        return Stance.REJECT
+    if stance is Stance.REJECT:
+        return Stance.WARN  # "did not rule out strikes"
+    return None
+
+
+def _merge(found: list[tuple[Token, Found]], cue: Token, position: Found) -> None:
+    """One position per actor and sentence, except for coordinated cues that say different
+    things ("accused NATO of ... and called on it to ..."); a cue inside the words of another
+    ("said that Russia rejects ...") tells the stance of the statement."""
+    earlier = [(i, item) for i, item in enumerate(found) if item[1].actor == position.actor]
+    if not earlier:
+        found.append((cue, position))
+        return
+    if any(_coordinated(cue, other) for _, (other, _p) in earlier):
+        if all(p.stance is not position.stance for _, (_c, p) in earlier):
+            found.append((cue, position))
+        return
+    index, (other, first) = earlier[0]
+    if first.stance is Stance.CLAIM and position.stance is not Stance.CLAIM:
+        found[index] = (other, dataclasses.replace(first, stance=position.stance))
+
+
+def _coordinated(cue: Token, other: Token) -> bool:
+    """Whether two cues are conjuncts of one another ("said ... and urged ...")."""
+    for first, second in ((cue, other), (other, cue)):
+        if _reattached(first) and first.head.head.i == second.i:
             return True
+        token = first
+        while token.dep_ == "conj" and token.head.i != token.i:
+            token = token.head
+            if token.i == second.i:
+                return True
     return False
 
 

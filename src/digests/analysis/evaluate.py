@@ -184,7 +184,7 @@ def _score_article(scores: Scores, analysis: Analysis, gold: Gold) -> None:
     scores.topics.add({topic.key for topic in analysis.topics}, set(gold.topics))
     unmatched = list(gold.positions)
     for position in analysis.positions:
-        match = _find(unmatched, position.actor, position.evidence)
+        match = _find(unmatched, position.actor, position.evidence, position.stance.value)
         if match is None:
             scores.positions.false_positive += 1
             continue
@@ -195,8 +195,14 @@ def _score_article(scores: Scores, analysis: Analysis, gold: Gold) -> None:
     scores.positions.false_negative += len(unmatched)
 
 
-def _find(candidates: Sequence[GoldPosition], actor: str, evidence: str) -> GoldPosition | None:
-    for candidate in candidates:
-        if candidate.actor == actor and _evidence_matches(evidence, candidate.evidence):
-            return candidate
-    return None
+def _find(
+    candidates: Sequence[GoldPosition], actor: str, evidence: str, stance: str
+) -> GoldPosition | None:
+    """The gold position a found one matches; of several for one actor and sentence ("accused
+    ... and called on ..."), the one with the same stance."""
+    matching = [
+        c for c in candidates if c.actor == actor and _evidence_matches(evidence, c.evidence)
+    ]
+    same = [c for c in matching if c.stance == stance]
+    best = same or matching
+    return best[0] if best else None

@@ -1,0 +1,110 @@
+"""The stance of statements made through a neutral verb ("said", "told reporters"), read from
+the reported words; coordinated cues; people outside the vocabulary named with their title.
+The sentences are our own and none is from the development set."""
+
+from __future__ import annotations
+
+import pytest
+
+from digests.analysis import Analysis, Analyzer, load_analyzer
+from digests.settings import AnalysisSettings
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return load_analyzer(AnalysisSettings())
+
+
+def stances(analysis: Analysis) -> list[tuple[str, str]]:
+    return [(p.actor, p.stance.value) for p in analysis.positions]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # a refusal of what is asked
+        ("Norway's foreign minister said Oslo would never accept a deal over its head.", "reject"),
+        ("Japan said the islands were not on the table in any talks.", "reject"),
+        ("Brazil's government said the charges were baseless.", "reject"),
+        ("Chile said it would not be bound by the ruling.", "reject"),
+        # a condition or an obligation
+        ("Greece said it would lift its veto only if Ankara withdrew its ships.", "demand"),
+        ("Kenya said the talks must include every armed group.", "demand"),
+        ("Peru said it wanted the border reopened by Friday.", "demand"),
+        # readiness to do something for others, or to use force
+        ("Switzerland said it was ready to host the next round of talks.", "propose"),
+        ("Armenia said its forces were ready to defend the border.", "warn"),
+        # a threat, or alarm
+        ("Iran said any attack on its ships would face a crushing response.", "warn"),
+        ("Indonesia said it was alarmed by the fighting near the coast.", "warn"),
+        # blame
+        ("Ghana said the coup leaders had violated the constitution.", "accuse"),
+        ("Vietnam called the seizure of its fishing boat illegal.", "accuse"),
+        # support
+        ("Ireland said it remained committed to the two-state solution.", "support"),
+        ("Canada said it stood with Denmark.", "support"),
+        # a plain statement stays a claim
+        ("Egypt said traffic through the port rose in March.", "claim"),
+    ],
+)
+def test_the_reported_words_give_the_stance(analyzer: Analyzer, sentence: str, stance: str) -> None:
+    positions = analyzer.analyse("Statement", sentence).positions
+    assert [p.stance.value for p in positions] == [stance]
+
+
+def test_negations_that_do_not_refuse(analyzer: Analyzer) -> None:
+    cases = {
+        "Turkey said it did not pose a threat to anyone.": "claim",
+        "Israel said the attack would not go unanswered.": "warn",
+        "Italy said the company had nothing to hide.": "claim",
+    }
+    for sentence, stance in cases.items():
+        positions = analyzer.analyse("Statement", sentence).positions
+        assert [p.stance.value for p in positions] == [stance], sentence
+
+
+def test_a_refusal_nested_in_the_words_counts_but_anothers_does_not(analyzer: Analyzer) -> None:
+    own = analyzer.analyse("Tariffs", "China's commerce ministry said it opposed the tariffs.")
+    assert stances(own) == [("china", "reject")]
+    other = analyzer.analyse(
+        "Rebels", "Sudan said the rebels are backed by its neighbours, a charge Chad rejects."
+    )
+    assert ("sudan", "reject") not in stances(other)
+
+
+def test_declining_to_comment_and_not_saying_are_no_positions(analyzer: Analyzer) -> None:
+    text = "France declined to comment. Germany did not say whether it had received the letter."
+    assert analyzer.analyse("No comment", text).positions == ()
+
+
+def test_coordinated_cues_with_different_stances_are_two_positions(analyzer: Analyzer) -> None:
+    text = (
+        "Japan's foreign ministry said the launch violated Security Council resolutions and "
+        "called on Pyongyang to return to talks."
+    )
+    assert sorted(stances(analyzer.analyse("Launch", text))) == [
+        ("japan", "accuse"),
+        ("japan", "demand"),
+    ]
+
+
+def test_a_cue_in_the_middle_reads_the_clause_around_it(analyzer: Analyzer) -> None:
+    text = "The embargo, Russia said, had to end before any talks."
+    assert stances(analyzer.analyse("Embargo", text)) == [("russia", "demand")]
+
+
+def test_a_titled_person_outside_the_vocabulary_speaks_for_their_side(
+    analyzer: Analyzer,
+) -> None:
+    text = (
+        "Hamas spokesman Tarek Nabulsi said the group would study the proposal. "
+        "Nabulsi told reporters that a reply would come within days. "
+        "Amira Haddad, a spokeswoman for Jordan's foreign ministry, said Amman backed the plan."
+    )
+    found = [(p.actor, p.speaker) for p in analyzer.analyse("Reply", text).positions]
+    assert found == [
+        ("hamas", "Tarek Nabulsi"),
+        ("hamas", "Tarek Nabulsi"),
+        ("jordan", "Amira Haddad"),
+    ]
+    assert "tarek-nabulsi" not in {a.actor.key for a in analyzer.analyse("Reply", text).actors}
