@@ -4,6 +4,8 @@ The sentences are our own and none is from the development set."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from digests.analysis import Analysis, Analyzer, load_analyzer
@@ -108,3 +110,28 @@ def test_a_titled_person_outside_the_vocabulary_speaks_for_their_side(
         ("jordan", "Amira Haddad"),
     ]
     assert "tarek-nabulsi" not in {a.actor.key for a in analyzer.analyse("Reply", text).actors}
+
+
+def test_a_person_speaks_for_the_office_held_on_the_articles_day(analyzer: Analyzer) -> None:
+    text = "Mark Rutte said the alliance would keep its air patrols over the Baltic."
+    then = analyzer.analyse("Patrols", text, day=dt.date(2019, 3, 1)).positions
+    now = analyzer.analyse("Patrols", text, day=dt.date(2025, 3, 1)).positions
+    assert [(p.actor, p.speaker) for p in then] == [("netherlands", "Mark Rutte")]
+    assert [(p.actor, p.speaker) for p in now] == [("nato", "Mark Rutte")]
+
+
+def test_according_to_an_actor_is_its_statement_but_not_to_a_channel(analyzer: Analyzer) -> None:
+    text = (
+        "At least 30 people were killed in the floods, according to Nepal's interior ministry. "
+        "Two bridges collapsed, according to Reuters."
+    )
+    assert stances(analyzer.analyse("Floods", text)) == [("nepal", "claim")]
+
+
+def test_it_said_is_the_last_body_that_spoke(analyzer: Analyzer) -> None:
+    text = (
+        "Peru's foreign ministry said the ambassador had been recalled for consultations. "
+        "It said relations would be reviewed. "
+        "It would require a vote in Congress."
+    )
+    assert stances(analyzer.analyse("Recall", text)) == [("peru", "claim"), ("peru", "claim")]

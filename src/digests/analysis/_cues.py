@@ -133,6 +133,7 @@ def cue_words() -> frozenset[str]:
     forms: set[str] = set()
     for lemma in lemmas:
         forms.update(_inflections(lemma))
+    forms.add("according")  # "..., according to the health ministry"
     return frozenset(forms)
 
 

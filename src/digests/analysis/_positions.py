@@ -133,6 +133,8 @@ class Memory:
     last_person: Speaker | None = None
     last_actor: Speaker | None = None
     countries: list[str] = field(default_factory=list)
+    #: The last state or organisation that spoke without a named person: for "it said".
+    last_voice: Speaker | None = None
     #: People outside the vocabulary met in this article, by surname ("Qassem said").
     surnames: dict[str, Speaker] = field(default_factory=dict)
 
@@ -181,22 +183,51 @@ def _verb_stance(token: Token, lemma: str) -> Stance | None:
     return VERBS.get(lemma)
 
 
-def _subject(cue: Token) -> tuple[Token | None, bool]:
-    """The cue's speaker token and whether it was a by-agent; (None, _) if there is none."""
-    for child in cue.children:
-        if child.dep_ == "agent":
+#: Verbs of speech: "It said", "It urged", where "it" is the last state or body that spoke.
+_SPEECH = frozenset(
+    ["say", "tell", "add", "urge", "call", "warn", "accuse", "deny", "reject", "state", "announce"]
+)
+
+
+def _speaks(pronoun: Token) -> bool:
+    """ "It said ..." opening a sentence: a statement, not a plan that "would require"."""
+    verb = pronoun.head
+    if pronoun.i != pronoun.sent.start or verb.dep_ != "ROOT" or verb.lemma_ not in _SPEECH:
+        return False
+    return not any(c.tag_ == "MD" for c in verb.children)  # "it would add": a plan
+
+
+def _source_stance(token: Token) -> Stance | None:
+    """ "..., according to the health ministry": the ministry states what the clause says."""
+    if token.lower_ != "according":
+        return None
+    return Stance.CLAIM if _source(token) is not None else None
+
+
+def _source(token: Token) -> Token | None:
+    for child in token.children:
+        if child.lower_ == "to":
             objects = [c for c in child.children if c.dep_ == "pobj"]
-            return (objects[0] if objects else None), True
-    for child in cue.children:
-        if child.dep_ == "nsubj":
-            return child, False
-        if child.dep_ == "nsubjpass":
-            return None, False  # "X is reported to ...", "concerns were raised": no speaker
+            return objects[0] if objects else None
+    return None
+
+
+def _subject(cue: Token) -> Token | None:
+    """The cue's speaker token: its subject, the by-agent of a passive ("concerns were voiced
+    by Putin") or the source of "according to"; None for "X is reported to ..."."""
+    if cue.lower_ == "according":
+        return _source(cue)
+    agent = next((c for c in cue.children if c.dep_ == "agent"), None)
+    if agent is not None:
+        return next((c for c in agent.children if c.dep_ == "pobj"), None)
+    subject = next((c for c in cue.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is not None:
+        return subject if subject.dep_ == "nsubj" else None
     if _reattached(cue):
         return _subject(cue.head.head)
     if cue.dep_ in ("conj", "xcomp"):
         return _subject(cue.head)
-    return None, False
+    return None
 
 
 def _reattached(cue: Token) -> bool:
@@ -259,13 +290,13 @@ class PositionReader:
         """Positions in the parsed sentence ``doc`` (one sentence, with its own mentions)."""
         found: list[tuple[Token, Found]] = []
         via = channels[0].label_.split(":", 1)[1] if channels else None
-        cues = [(t, s) for t in doc if (s := cue_stance(t)) is not None]
+        cues = [(t, s) for t in doc if (s := cue_stance(t) or _source_stance(t)) is not None]
         cues.sort(key=lambda item: _depth(item[0]))
         for cue, verb_stance in cues:
             stance = _negated_stance(cue, verb_stance)
             if stance is None or _hearsay(cue, doc[:]):
                 continue
-            subject, _by_agent = _subject(cue)
+            subject = _subject(cue)
             if subject is None:
                 continue
             span = doc[subject.left_edge.i : subject.right_edge.i + 1]
@@ -282,6 +313,9 @@ class PositionReader:
                     topic_of=topic_of,
                 )
                 _merge(found, cue, position)
+        for _, position in found:
+            if position.speaker is None:
+                self.memory.last_voice = Speaker(position.actor, confidence=0.6)
         return [position for _, position in found]
 
     def _speakers(
@@ -333,6 +367,8 @@ class PositionReader:
             return [memory.last_person]
         if lower in _PERSON_PRONOUNS and memory.last_person is not None:
             return [dataclasses.replace(memory.last_person, confidence=0.75)]
+        if lower == "it" and memory.last_voice is not None and _speaks(head):
+            return [memory.last_voice]
         if lower in _GROUP_PRONOUNS and memory.last_actor is not None:
             return [dataclasses.replace(memory.last_actor, confidence=0.6)]
         is_title = head.lemma_.lower() in _TITLE_NOUNS and any(
@@ -406,7 +442,7 @@ def _said(cue: Token) -> list[int]:
     for token in [cue.doc[i] for i in said]:
         if token.dep_ == "conj" and cue_stance(token) is not None and _reattached(token):
             said -= {t.i for t in token.subtree}
-    if not said and cue.dep_ == "parataxis":
+    if not said and (cue.dep_ == "parataxis" or cue.lower_ == "according"):
         own = {t.i for t in cue.subtree}
         said = {t.i for t in cue.head.subtree if t.i not in own and not t.is_punct}
     return sorted(said)
