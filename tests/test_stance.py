@@ -135,3 +135,13 @@ def test_it_said_is_the_last_body_that_spoke(analyzer: Analyzer) -> None:
         "It would require a vote in Congress."
     )
     assert stances(analyzer.analyse("Recall", text)) == [("peru", "claim"), ("peru", "claim")]
+
+
+def test_a_title_without_a_state_speaks_for_the_side_that_spoke_last(analyzer: Analyzer) -> None:
+    text = (
+        "Eritrea on Sunday rejected remarks by Ethiopia's prime minister about the sea. "
+        '"We will not be provoked," Information Minister Dawit Tekle said in a statement. '
+        "Diplomats said the dispute could drag on for months."
+    )
+    found = [(p.actor, p.speaker) for p in analyzer.analyse("Red Sea", text).positions]
+    assert found == [("eritrea", None), ("eritrea", "Dawit Tekle")]

@@ -135,6 +135,8 @@ class Memory:
     countries: list[str] = field(default_factory=list)
     #: The last state or organisation that spoke without a named person: for "it said".
     last_voice: Speaker | None = None
+    #: The actor of the last position read: the side of a titled speaker named without one.
+    last_side: str | None = None
     #: People outside the vocabulary met in this article, by surname ("Qassem said").
     surnames: dict[str, Speaker] = field(default_factory=dict)
 
@@ -314,6 +316,7 @@ class PositionReader:
                 )
                 _merge(found, cue, position)
         for _, position in found:
+            self.memory.last_side = position.actor
             if position.speaker is None:
                 self.memory.last_voice = Speaker(position.actor, confidence=0.6)
         return [position for _, position in found]
@@ -376,7 +379,24 @@ class PositionReader:
         )
         if is_title and memory.last_person is not None:
             return [dataclasses.replace(memory.last_person, confidence=0.7)]
-        return []
+        return self._on_the_same_side(head)
+
+    def _on_the_same_side(self, head: Token) -> list[Speaker]:
+        """ "Information Minister Yemane Gebremeskel said", "a foreign ministry spokesperson
+        said": a title without a state speaks, in wire style, for the side that spoke last."""
+        side = self.memory.last_side
+        titles = [t for t in head.subtree if t.lemma_.lower() in _TITLE_NOUNS]
+        if side is None or not titles or head.tag_ in ("NNS", "NNPS", "PRP"):
+            return []  # "diplomats said": no one side
+        if any(c.dep_ in ("poss", "prep") for t in titles for c in t.children):
+            return []  # "the authority's chairman": the title of a body we do not know
+        found = _name_and_role(head, set())
+        if found is None:
+            return [Speaker(side, confidence=0.5)]
+        speaker = Speaker(side, found[0], found[1], confidence=0.5)
+        self.memory.surnames[found[0].split()[-1]] = speaker
+        self.memory.last_person = speaker
+        return [speaker]
 
     def _position(
         self,
