@@ -145,3 +145,32 @@ def test_a_title_without_a_state_speaks_for_the_side_that_spoke_last(analyzer: A
     )
     found = [(p.actor, p.speaker) for p in analyzer.analyse("Red Sea", text).positions]
     assert found == [("eritrea", None), ("eritrea", "Dawit Tekle")]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "actor", "speaker"),
+    [
+        (
+            "Russian Deputy Foreign Minister Ivan Petrovsky said the talks would resume.",
+            "russia",
+            "Ivan Petrovsky",
+        ),
+        ("US envoy John Calder told reporters the deal was close.", "united-states", "John Calder"),
+        (
+            "Li Wenhao, a spokesperson for China's foreign ministry, said Beijing opposed the visit.",
+            "china",
+            "Li Wenhao",
+        ),
+        ("Iran's top diplomat said Tehran would not negotiate under pressure.", "iran", None),
+        (
+            "Ukrainian President Volodymyr Zelenskiy said Kyiv needed more air defence.",
+            "ukraine",
+            "Volodymyr Zelensky",
+        ),
+    ],
+)
+def test_people_are_resolved_from_their_context(
+    analyzer: Analyzer, sentence: str, actor: str, speaker: str | None
+) -> None:
+    (position,) = analyzer.analyse("Statement", sentence).positions
+    assert (position.actor, position.speaker) == (actor, speaker)
