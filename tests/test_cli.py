@@ -102,14 +102,16 @@ def loopback_feeds(
     return urls
 
 
-def test_run_polls_once_and_says_what_is_not_built(loopback_feeds: list[str]) -> None:
+def test_run_polls_once_analyses_and_says_what_is_not_built(loopback_feeds: list[str]) -> None:
     result = invoke("run")
     assert result.exit_code == 0, result.output
     assert "Delivering to: console. Polling 2 due feeds once." in result.output
     assert "first_poll" in result.output
     assert "2 feeds: 0 new articles" in result.output
-    assert "5 articles wait for analysis" in result.output
-    assert "Not built yet" in result.output
+    assert "5 articles wait for analysis." in result.output
+    assert "Analysed 5 articles: " in result.output
+    assert ", 0 failed, 0 still queued." in result.output
+    assert "Not built yet: digests (issue 5)" in result.output
 
 
 def test_default_feeds_are_added_once_in_a_databases_life(

@@ -79,6 +79,8 @@ def full_article(feed_id: int, key: str = "urn:example:1") -> Article:
         content_hash="f" * 64,
         seen_on_first_poll=True,
         analysed_at=None,
+        analysis_summary=("A lead sentence.", "Another one."),
+        analysis_error="RuntimeError: an earlier failure",
     )
 
 
@@ -238,6 +240,50 @@ def test_analysis_round_trips_and_is_replaced_whole(store: Store) -> None:
     assert store.positions_of_article(article_id) == []
     assert store.actor_mentions(article_id) == []
     assert store.topic_mentions(article_id) == []
+
+
+def test_analysis_keeps_the_summary_and_error_and_an_edit_requeues(store: Store) -> None:
+    feed = store.add_feed(Feed(url="https://example.org/feed"))
+    article = store.add_article(full_article(feed.id or 0))
+    article_id = article.id or 0
+    store.replace_analysis(
+        article_id,
+        actors=[],
+        topics=[],
+        found=[],
+        summary=["First sentence.", "Second."],
+        analysed_at=T1,
+        content_hash=article.content_hash,
+    )
+    analysed = store.get_article(article_id)
+    assert analysed.analysed_at == T1
+    assert (analysed.analysis_summary, analysed.analysis_error) == (
+        ("First sentence.", "Second."),
+        None,
+    )
+
+    edited = dataclasses.replace(article, text="Edited.", content_hash="e" * 64)
+    assert store.save_entries(feed.id or 0, [edited]).updated == [article_id]
+    requeued = store.get_article(article_id)
+    assert requeued.analysed_at is None  # queued again; the last results stay until replaced
+    assert requeued.analysis_summary == analysed.analysis_summary
+
+    store.replace_analysis(  # results for the content before the edit: it stays queued
+        article_id,
+        actors=[],
+        topics=[],
+        found=[],
+        error="RuntimeError: boom",
+        analysed_at=T1,
+        content_hash=article.content_hash,
+    )
+    stale = store.get_article(article_id)
+    assert (stale.analysed_at, stale.analysis_summary, stale.analysis_error) == (
+        None,
+        (),
+        "RuntimeError: boom",
+    )
+    assert [queued.id for queued in store.analysis_queue()] == [article_id]
 
 
 def test_analysis_of_a_missing_article_writes_nothing(store: Store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import sys
@@ -28,8 +29,10 @@ from digests.model import Feed, FullText, utc_now
 # The store, the fetcher and the service are imported by the commands that use them: worker
 # processes re-import this module (as the console script's), and must stay light.
 if TYPE_CHECKING:
+    from digests.analysis import Analyzer, QueueRun
     from digests.fetch import FeedResult
     from digests.service import Service
+    from digests.settings import AnalysisSettings
     from digests.store import Store
 
 #: Exit codes beyond click's own (1: an error, 2: bad usage).
@@ -128,10 +131,14 @@ def run(app: App) -> None:
         out.print(f"Store ready: {display_url(settings.resolved_database_url())}.")
         out.print(f"Delivering to: {', '.join(settings.adapters())}. Polling {due} due feeds once.")
         results = asyncio.run(_ingest(service, None, show_progress=True))
-        cli_output.print_ingest_summary(out, results, service.store.count_queued())
+        queued = service.store.count_queued()
+        cli_output.print_ingest_summary(out, results, queued)
+        if queued:
+            run = _analyse_queue(app, service.store, show_progress=True)
+            cli_output.print_analysis_run(out, run, service.store.count_queued())
     out.print(
-        "Not built yet: the analysis (issue 4), digests (5), chat adapters (6, 7) and the "
-        "scheduler that keeps polling and delivers (8). Poll again with `newsdigest ingest`."
+        "Not built yet: digests (issue 5), chat adapters (6, 7) and the scheduler that keeps "
+        "polling and delivers (8). Poll and analyse again with `newsdigest ingest`."
     )
 
 
@@ -146,17 +153,25 @@ def run(app: App) -> None:
 @click.option(
     "--no-analysis",
     is_flag=True,
-    help="Leave new articles queued for analysis (it is not built yet: they stay queued anyway).",
+    help="Only poll: leave new and changed articles queued (`newsdigest analyse --pending` "
+    "analyses them later).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the per-feed results as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the per-feed results as JSON (the analysis's summary goes to the log).",
+)
 @pass_app
 def ingest(
     app: App, urls: tuple[str, ...], feeds_file: Path | None, no_analysis: bool, as_json: bool
 ) -> None:
-    """Poll feeds once: every due feed, or the given URLs and feed list now.
+    """Poll feeds once: every due feed, or the given URLs and feed list now; then analyse.
 
     Given feeds that are not stored yet are added first (their current entries count as
-    already seen).
+    already seen). Polling comes first and stores what it finds before any analysis starts;
+    then the analysis queue (what was stored, and anything left waiting) is analysed, unless
+    --no-analysis.
     """
     from digests.fetch import PollStatus, check_url  # noqa: PLC0415 - see the imports above
 
@@ -166,10 +181,14 @@ def ingest(
     with app.open_service() as service:
         results = asyncio.run(_ingest(service, targets or None, show_progress=not as_json))
         queued = service.store.count_queued()
-    if as_json:
-        sys.stdout.write(json.dumps([_result_json(result) for result in results], indent=1) + "\n")
-    else:
-        cli_output.print_ingest_summary(out, results, queued)
+        if as_json:
+            sys.stdout.write(json.dumps([_result_json(r) for r in results], indent=1) + "\n")
+        else:
+            cli_output.print_ingest_summary(out, results, queued, analysing=not no_analysis)
+        if queued and not no_analysis:
+            run = _analyse_queue(app, service.store, show_progress=not as_json)
+            if not as_json:
+                cli_output.print_analysis_run(out, run, service.store.count_queued())
     if results and all(result.status is PollStatus.FAILED for result in results):
         sys.exit(1)
 
@@ -179,7 +198,7 @@ async def _ingest(
 ) -> list[FeedResult]:
     if not (show_progress and out.is_terminal):
         return await service.ingest(targets)
-    with cli_output.progress_bar(out) as (progress, task):
+    with cli_output.progress_bar(out, "polling") as (progress, task):
         total = len(targets) if targets is not None else len(service.store.due_feeds(utc_now()))
         progress.update(task, total=total)
         return await service.ingest(targets, progress=lambda _r: progress.advance(task))
@@ -192,21 +211,93 @@ def _result_json(result: FeedResult) -> dict[str, object]:
     return data
 
 
+@functools.cache
+def _analyzer(settings: AnalysisSettings) -> Analyzer:
+    """The model and vocabularies, loaded once per process (it takes a second or two)."""
+    from digests.analysis import load_analyzer  # noqa: PLC0415 - loads spaCy
+
+    return load_analyzer(settings)
+
+
+def _analyse_queue(
+    app: App, store: Store, *, limit: int | None = None, show_progress: bool
+) -> QueueRun:
+    """Work through the store's analysis queue, with a progress bar on a terminal."""
+    from digests.analysis import QueueRun, analyse_queue  # noqa: PLC0415 - loads spaCy
+
+    queued = store.count_queued()
+    if not queued:
+        return QueueRun()
+    analyzer = _analyzer(app.loaded.settings.analysis)
+    if not (show_progress and out.is_terminal):
+        return analyse_queue(store, analyzer, limit=limit)
+    with cli_output.progress_bar(out, "analysing") as (progress, task):
+        progress.update(task, total=queued if limit is None else min(queued, limit))
+        return analyse_queue(
+            store, analyzer, limit=limit, progress=lambda _done: progress.advance(task)
+        )
+
+
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
+@click.option(
+    "--pending",
+    is_flag=True,
+    help="Analyse the store's queue instead: articles new or changed since their analysis.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="With --pending: at most this many articles."
+)
 @pass_app
-def analyse(app: App, inputs: tuple[str, ...], as_json: bool) -> None:
+def analyse(
+    app: App, inputs: tuple[str, ...], as_json: bool, pending: bool, limit: int | None
+) -> None:
     """Analyse articles: actors, topics, positions, summary.
 
     Each INPUT is a plain-text file (its first non-empty line is the title), an HTML page, or
     a JSON object with "title" and "text"; "-" reads standard input. An input that cannot be
     read gets one line on stderr, and the others still run (exit status 1 then).
-    """
-    from bot import analyse_io  # noqa: PLC0415 - see the imports above
-    from digests.analysis import load_analyzer  # noqa: PLC0415 - loads spaCy
 
-    analyzer = load_analyzer(app.loaded.settings.analysis)
+    With --pending (and no INPUT), the stored articles waiting for analysis are analysed and
+    their results stored; one line sums up the run. An article whose analysis fails is logged
+    and not retried until its content changes (exit status 1 then).
+    """
+    _check_analyse_usage(inputs, as_json=as_json, pending=pending, limit=limit)
+    if pending:
+        _analyse_pending(app, limit)
+    else:
+        _analyse_inputs(app, inputs, as_json=as_json)
+
+
+def _check_analyse_usage(
+    inputs: tuple[str, ...], *, as_json: bool, pending: bool, limit: int | None
+) -> None:
+    if pending and inputs:
+        raise click.UsageError("give INPUT files or --pending, not both")
+    if pending and as_json:
+        raise click.UsageError("--json is for INPUT files; --pending prints one summary line")
+    if limit is not None and not pending:
+        raise click.UsageError("--limit goes with --pending")
+    if not (pending or inputs):
+        raise click.UsageError(
+            "give the articles to analyse (INPUT files, or - for standard input), "
+            "or --pending for the stored articles waiting for analysis"
+        )
+
+
+def _analyse_pending(app: App, limit: int | None) -> None:
+    with app.open_service() as service:
+        run = _analyse_queue(app, service.store, limit=limit, show_progress=True)
+        cli_output.print_analysis_run(out, run, service.store.count_queued())
+    if run.failed:
+        raise SystemExit(1)
+
+
+def _analyse_inputs(app: App, inputs: tuple[str, ...], *, as_json: bool) -> None:
+    from bot import analyse_io  # noqa: PLC0415 - see the imports above
+
+    analyzer = _analyzer(app.loaded.settings.analysis)
     failed = 0
     for name in inputs:
         try:
@@ -232,11 +323,10 @@ def analyse(app: App, inputs: tuple[str, ...], as_json: bool) -> None:
 @pass_app
 def eval_command(app: App, directory: Path, as_json: bool) -> None:
     """Score the analysis against gold articles (DIRECTORY/*.json, see docs/analysis.md)."""
-    from digests.analysis import load_analyzer  # noqa: PLC0415 - loads spaCy
-    from digests.analysis.evaluate import evaluate, load_gold  # noqa: PLC0415
+    from digests.analysis.evaluate import evaluate, load_gold  # noqa: PLC0415 - loads spaCy
 
     gold = load_gold(directory)
-    scores = evaluate(load_analyzer(app.loaded.settings.analysis), gold)
+    scores = evaluate(_analyzer(app.loaded.settings.analysis), gold)
     if as_json:
         sys.stdout.write(json.dumps(scores.as_dict(), indent=1) + "\n")
     else:

@@ -14,6 +14,7 @@ from rich.table import Table
 from digests.model import Feed
 
 if TYPE_CHECKING:
+    from digests.analysis import QueueRun
     from digests.analysis.evaluate import Scores
     from digests.fetch import FeedResult
 
@@ -57,13 +58,17 @@ def print_feed_status(console: Console, feeds: Sequence[Feed]) -> None:
 
 
 @contextmanager
-def progress_bar(console: Console) -> Iterator[tuple[Progress, TaskID]]:
-    columns = (TextColumn("polling"), BarColumn(), MofNCompleteColumn())
+def progress_bar(console: Console, label: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A bar that counts done of total, labelled ``label``; gone once done."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        yield progress, progress.add_task("polling", total=None)
+        yield progress, progress.add_task(label, total=None)
 
 
-def print_ingest_summary(console: Console, results: Sequence[FeedResult], queued: int) -> None:
+def print_ingest_summary(
+    console: Console, results: Sequence[FeedResult], queued: int, *, analysing: bool = True
+) -> None:
+    """The poll's table and totals; ``analysing``: whether the queue is analysed next."""
     if not results:
         console.print("No feed was due.")
         return
@@ -85,7 +90,17 @@ def print_ingest_summary(console: Console, results: Sequence[FeedResult], queued
         f"{len(results)} feeds: {sum(r.new for r in results)} new articles, "
         f"{sum(r.updated for r in results)} updated, {sum(r.seen for r in results)} stored as "
         f"already seen (a new feed's first poll); {problems} with problems. "
-        f"{queued} articles wait for analysis (not built yet: issue 4)."
+        f"{queued} articles wait for analysis"
+        + ("." if analysing or not queued else " (`newsdigest analyse --pending` analyses them).")
+    )
+
+
+def print_analysis_run(console: Console, run: QueueRun, queued: int) -> None:
+    """One line: what a run over the analysis queue did, and what still waits."""
+    removed = f", {run.removed} removed meanwhile" if run.removed else ""
+    console.print(
+        f"Analysed {run.analysed} articles: {run.positions} positions found, {run.failed} failed"
+        f"{removed}, {queued} still queued."
     )
 
 
@@ -100,10 +115,11 @@ def print_scores(console: Console, scores: Scores) -> None:
         )
     console.print(f"{data['articles']} articles")
     console.print(table)
-    console.print(
-        f"stance accuracy {data['stance_accuracy']:.3f}, speaker accuracy "
-        f"{data['speaker_accuracy']:.3f} (over {scores.matched} matched positions)"
+    accuracy = ", ".join(
+        f"{name} {data[name + '_accuracy']:.3f}"
+        for name in ("stance", "speaker", "topic", "target")
     )
+    console.print(f"accuracy over {scores.matched} matched positions: {accuracy}")
     rouge = Table("summary", "ROUGE-1", "ROUGE-2", "ROUGE-L")
     for label, values in (("newsdigest", data["summary_rouge"]), ("lead-3", data["lead_rouge"])):
         rouge.add_row(label, *(f"{values.get(k, 0.0):.3f}" for k in ("rouge1", "rouge2", "rougeL")))

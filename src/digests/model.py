@@ -171,6 +171,11 @@ class Article:
     seen_on_first_poll: bool = False
     #: When the analysis last ran on this content (None: not analysed yet).
     analysed_at: dt.datetime | None = None
+    #: The analysis's summary: the lead's sentences (empty until analysed).
+    analysis_summary: tuple[str, ...] = ()
+    #: Why the last analysis failed, if it did; a failed article is not analysed again until
+    #: its content changes.
+    analysis_error: str | None = None
     story_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -239,6 +244,8 @@ class Position:
     #: The outlet that relayed the statement (a channel, never the speaker).
     channel: str | None = None
     stated_at: dt.datetime | None = None
+    #: How sure the analysis is of the attribution, from 0 to 1.
+    confidence: float | None = None
 
     def __post_init__(self) -> None:
         _check_datetimes(self)

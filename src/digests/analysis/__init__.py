@@ -8,14 +8,20 @@ from __future__ import annotations
 from digests.analysis._load import AnalysisModelError, load_analyzer, load_pipeline
 from digests.analysis._pipeline import Analysis, Analyzer, FoundActor, FoundTopic
 from digests.analysis._positions import Found as FoundPosition
+from digests.analysis._run import ArticleDone, Outcome, QueueRun, analyse_article, analyse_queue
 
 __all__ = [
     "Analysis",
     "AnalysisModelError",
     "Analyzer",
+    "ArticleDone",
     "FoundActor",
     "FoundPosition",
     "FoundTopic",
+    "Outcome",
+    "QueueRun",
+    "analyse_article",
+    "analyse_queue",
     "load_analyzer",
     "load_pipeline",
 ]

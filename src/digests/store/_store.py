@@ -56,12 +56,24 @@ from digests.store._tables import (
     subscriptions,
     topic_mentions,
 )
+from digests.store._types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 Row = sa.Row[Any]
-#: Article fields a new row leaves to the database's defaults.
-_NOT_INSERTED = ("id", "story_id", "analysed_at")
+#: Article fields the analysis writes: a new row leaves them to the database's defaults, and a
+#: poll that finds the article changed leaves them as they are.
+_ANALYSIS_FIELDS = ("analysed_at", "analysis_summary", "analysis_error")
+_NOT_INSERTED = ("id", "story_id", *_ANALYSIS_FIELDS)
+#: Article fields an edit found by a poll does not change.
+_KEPT_ON_UPDATE = (
+    "id",
+    "feed_id",
+    "first_seen_at",
+    "seen_on_first_poll",
+    "story_id",
+    *_ANALYSIS_FIELDS,
+)
 T = TypeVar("T")
 
 
@@ -79,7 +91,9 @@ def _feed(row: Row) -> Feed:
 
 def _article(row: Row) -> Article:
     values = dict(row._mapping)
-    return Article(**{**values, "text_source": TextSource(values["text_source"])})
+    values["text_source"] = TextSource(values["text_source"])
+    values["analysis_summary"] = tuple(values["analysis_summary"] or ())
+    return Article(**values)
 
 
 def _position(row: Row) -> Position:
@@ -436,13 +450,9 @@ class Store:
 
     @staticmethod
     def _update_entry(db: sa.Connection, match: Any, entry: Article) -> int:
-        values = _values(
-            entry, without=("id", "feed_id", "first_seen_at", "seen_on_first_poll", "story_id")
-        )
+        values = _values(entry, without=_KEPT_ON_UPDATE)
         if match.content_hash != entry.content_hash:
             values["analysed_at"] = None  # analyse the new content
-        else:
-            del values["analysed_at"]
         db.execute(_UPDATE_ARTICLE, {**values, "row_id_": match.id})
         return int(match.id)
 
@@ -488,19 +498,28 @@ class Store:
         topics: Sequence[TopicMention],
         found: Sequence[Position],
         analysed_at: dt.datetime,
+        summary: Sequence[str] = (),
+        error: str | None = None,
+        content_hash: str | None = None,
     ) -> list[Position]:
-        """Replace an article's mentions and positions in one transaction; return the positions
-        with their ids."""
+        """Replace an article's mentions, positions, summary and error in one transaction;
+        return the positions with their ids.
+
+        With ``content_hash`` (the hash of the content that was analysed), an article whose
+        content changed since stays queued: it gets these results, and is analysed again.
+        """
         owners = {item.article_id for item in actors} | {item.article_id for item in topics}
         owners |= {item.article_id for item in found}
         if owners - {article_id}:
             raise ValueError("every mention and position must belong to the article")
         with self._begin() as db:
-            updated = db.execute(
-                articles.update().where(articles.c.id == article_id).values(analysed_at=analysed_at)
+            self._mark_analysed(
+                db,
+                article_id,
+                when=analysed_at,
+                content_hash=content_hash,
+                values={"analysis_summary": list(summary), "analysis_error": error},
             )
-            if updated.rowcount == 0:
-                raise ArticleNotFoundError(article_id, "no such article")
             for table in (actor_mentions, topic_mentions, positions):
                 db.execute(table.delete().where(table.c.article_id == article_id))
             if actors:
@@ -515,6 +534,27 @@ class Store:
                 assert new_id is not None
                 stored.append(dataclasses.replace(position, id=new_id[0]))
         return stored
+
+    @staticmethod
+    def _mark_analysed(
+        db: sa.Connection,
+        article_id: int,
+        *,
+        when: dt.datetime,
+        content_hash: str | None,
+        values: dict[str, Any],
+    ) -> None:
+        analysed_at: sa.ColumnElement[Any] = sa.literal(when, UTCDateTime)
+        if content_hash is not None:  # an article edited meanwhile stays queued
+            unchanged = articles.c.content_hash == content_hash
+            analysed_at = sa.case((unchanged, analysed_at), else_=sa.null())
+        update = (
+            articles.update()
+            .where(articles.c.id == article_id)
+            .values(analysed_at=analysed_at, **values)
+        )
+        if db.execute(update).rowcount == 0:
+            raise ArticleNotFoundError(article_id, "no such article")
 
     def actor_mentions(self, article_id: int) -> list[ActorMention]:
         query = (

@@ -75,6 +75,8 @@ articles = sa.Table(
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("seen_on_first_poll", sa.Boolean, nullable=False),
     sa.Column("analysed_at", UTCDateTime, index=True),
+    sa.Column("analysis_summary", JSONDocument),
+    sa.Column("analysis_error", sa.Text),
     sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="SET NULL"), index=True),
     sa.UniqueConstraint("feed_id", "key", name="uq_articles_feed_id_key"),
 )
@@ -126,6 +128,7 @@ positions = sa.Table(
     sa.Column("target_key", sa.String(120), index=True),
     sa.Column("channel", sa.Text),
     sa.Column("stated_at", UTCDateTime),
+    sa.Column("confidence", sa.Float),
 )
 
 subscriptions = sa.Table(

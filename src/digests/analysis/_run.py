@@ -1,0 +1,186 @@
+"""Running the analysis over the store's queue: articles that are new, or changed since their
+last analysis, oldest first.
+
+Each article's results (mentions, positions, summary) replace what an earlier analysis found,
+in one transaction. An article whose analysis fails is logged with its id and marked analysed
+with no results and the error (``Article.analysis_error``): it is not retried until its content
+changes, since the same text would fail the same way. A database error stops the run; what was
+stored before it stays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from digests.analysis._pipeline import Analysis, Analyzer
+from digests.errors import ArticleNotFoundError, StoreError
+from digests.model import ActorMention, Article, Position, TopicMention, utc_now
+from digests.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Articles read from the queue at once.
+BATCH_SIZE = 50
+#: The longest error message kept with a failed article.
+MAX_ERROR_CHARS = 500
+
+
+class Outcome(enum.StrEnum):
+    ANALYSED = "analysed"
+    FAILED = "failed"
+    #: The article was removed (with its feed) before its results were stored.
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDone:
+    """What happened to one queued article."""
+
+    article_id: int
+    outcome: Outcome
+    positions: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRun:
+    """What one run over the queue did."""
+
+    analysed: int = 0
+    positions: int = 0
+    failed: int = 0
+    removed: int = 0
+
+    @classmethod
+    def of(cls, done: Sequence[ArticleDone]) -> QueueRun:
+        outcomes = Counter(item.outcome for item in done)
+        return cls(
+            analysed=outcomes[Outcome.ANALYSED],
+            positions=sum(item.positions for item in done),
+            failed=outcomes[Outcome.FAILED],
+            removed=outcomes[Outcome.REMOVED],
+        )
+
+
+def analyse_queue(
+    store: Store,
+    analyzer: Analyzer,
+    *,
+    limit: int | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[ArticleDone], None] | None = None,
+) -> QueueRun:
+    """Analyse queued articles until the queue is empty, or ``limit`` articles are done."""
+    if batch_size < 1 or (limit is not None and limit < 0):
+        raise ValueError("batch_size must be positive and limit not negative")
+    started = time.perf_counter()
+    done: list[ArticleDone] = []
+    while limit is None or len(done) < limit:
+        wanted = batch_size if limit is None else min(batch_size, limit - len(done))
+        batch = store.analysis_queue(wanted)
+        if not batch:
+            break
+        for article in batch:
+            done.append(analyse_article(store, analyzer, article))
+            if progress is not None:
+                progress(done[-1])
+    run = QueueRun.of(done)
+    log.info(
+        "analysed %d articles (%d positions, %d failed) in %.2f s",
+        run.analysed,
+        run.positions,
+        run.failed,
+        time.perf_counter() - started,
+    )
+    return run
+
+
+def analyse_article(store: Store, analyzer: Analyzer, article: Article) -> ArticleDone:
+    """Analyse one stored article and store what was found, or why it failed."""
+    if article.id is None:
+        raise ValueError("only a stored article can be analysed")
+    try:
+        analysis = analyzer.analyse(article.title, article.text, day=_day(article))
+        return _save(store, article.id, article, analysis)
+    except StoreError:
+        raise  # the database, not this article: the next one would fail too
+    except Exception as error:  # one article's failure must not stop the others
+        log.exception(
+            "the analysis of article %d failed; it is not retried until its content changes",
+            article.id,
+        )
+        reason = " ".join(f"{type(error).__name__}: {error}".split())[:MAX_ERROR_CHARS]
+        nothing = Analysis(article.title, summary=(), actors=(), topics=(), positions=())
+        return _save(store, article.id, article, nothing, error=reason)
+
+
+def _day(article: Article) -> dt.date | None:
+    return article.published_at.date() if article.published_at else None
+
+
+def _save(
+    store: Store, article_id: int, article: Article, analysis: Analysis, *, error: str | None = None
+) -> ArticleDone:
+    """Replace the article's results with ``analysis``, and its error with ``error``."""
+    try:
+        stored = store.replace_analysis(
+            article_id,
+            actors=_actor_mentions(article_id, analysis),
+            topics=_topic_mentions(article_id, analysis),
+            found=_positions(article_id, analysis, article.published_at),
+            summary=analysis.summary,
+            error=error,
+            analysed_at=utc_now(),
+            content_hash=article.content_hash,
+        )
+    except ArticleNotFoundError:
+        log.info("article %d was removed while it was analysed", article_id)
+        return ArticleDone(article_id, Outcome.REMOVED)
+    outcome = Outcome.ANALYSED if error is None else Outcome.FAILED
+    return ArticleDone(article_id, outcome, len(stored), error)
+
+
+def _actor_mentions(article_id: int, analysis: Analysis) -> list[ActorMention]:
+    counts: Counter[str] = Counter()
+    for found in analysis.actors:
+        counts[found.actor.key] += found.count
+    return [
+        ActorMention(article_id=article_id, actor_key=key, count=count)
+        for key, count in counts.items()
+    ]
+
+
+def _topic_mentions(article_id: int, analysis: Analysis) -> list[TopicMention]:
+    scores = {found.key: found.score for found in analysis.topics}
+    return [
+        TopicMention(article_id=article_id, topic_key=key, score=score)
+        for key, score in scores.items()
+    ]
+
+
+def _positions(
+    article_id: int, analysis: Analysis, stated_at: dt.datetime | None
+) -> list[Position]:
+    return [
+        Position(
+            article_id=article_id,
+            actor_key=found.actor,
+            stance=found.stance,
+            claim=found.claim,
+            evidence=found.evidence,
+            speaker=found.speaker,
+            speaker_role=found.role,
+            topic_key=found.topic,
+            target_key=found.target,
+            channel=found.via,
+            stated_at=stated_at,
+            confidence=found.confidence,
+        )
+        for found in analysis.positions
+    ]
