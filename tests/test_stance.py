@@ -157,7 +157,7 @@ def test_a_title_without_a_state_speaks_for_the_side_that_spoke_last(analyzer: A
         ),
         ("US envoy John Calder told reporters the deal was close.", "united-states", "John Calder"),
         (
-            "Li Wenhao, a spokesperson for China's foreign ministry, said Beijing opposed the visit.",
+            "Li Wenhao, a spokesperson for China's foreign ministry, said Beijing opposed it.",
             "china",
             "Li Wenhao",
         ),

@@ -80,6 +80,12 @@ class Gazetteer:
         found = [(doc.vocab.strings[match_id], start) for match_id, start, _ in self._topics(doc)]
         return sorted(found, key=lambda item: item[1])
 
+    def topic_spans(self, doc: Doc) -> list[tuple[str, int, int]]:
+        """(topic id, start, end) of every topic cue in ``doc``, overlapping ones included."""
+        return [
+            (doc.vocab.strings[match_id], start, end) for match_id, start, end in self._topics(doc)
+        ]
+
 
 def _is_place(doc: Doc, start: int) -> bool:
     before = [token.lower_ for token in doc[max(0, start - 2) : start]]

@@ -15,12 +15,10 @@ from digests.analysis._cues import cue_words
 from digests.analysis._match import Gazetteer, Mention
 from digests.analysis._positions import Found, PositionReader, Speaker
 from digests.analysis._prepare import Prepared, prepare, strip_dateline
+from digests.analysis._topics import TopicScorer
 from digests.model import Actor, ActorKind
 from digests.vocab import Vocabulary
 
-#: Most topics an article is tagged with, and the least share of the cues a topic needs.
-MAX_TOPICS = 4
-MIN_TOPIC_SHARE = 0.12
 #: Summary: at most this many sentences and words, from the lead.
 SUMMARY_SENTENCES = 3
 SUMMARY_WORDS = 75
@@ -77,14 +75,15 @@ class Analyzer:
         self._cue_words = cue_words()
         self._parse_pipes = [name for name in _PARSE_PIPES if name in nlp.pipe_names]
         self._surnames = _surnames(vocabulary)
+        self._topic_scorer = TopicScorer(self._gazetteer, vocabulary.topics)
 
     def analyse(self, title: str, text: str, *, day: dt.date | None = None) -> Analysis:
         prepared = prepare(title, text)
         sentences = list(self._sentences(prepared))
         people = self._people(sentences, day)
-        positions = self._positions(sentences, people)
-        actors = self._actors(sentences, people, positions)
         topics = self._topics(prepared, sentences)
+        positions = self._positions(sentences, people, [topic.key for topic in topics])
+        actors = self._actors(sentences, people, positions)
         summary = _summary(prepared, sentences)
         return Analysis(prepared.title, summary, actors, topics, tuple(positions))
 
@@ -134,12 +133,17 @@ class Analyzer:
 
     # -- positions ----------------------------------------------------------------------------
 
-    def _positions(self, sentences: Sequence[_Sentence], people: dict[str, Speaker]) -> list[Found]:
+    def _positions(
+        self,
+        sentences: Sequence[_Sentence],
+        people: dict[str, Speaker],
+        article_topics: Sequence[str],
+    ) -> list[Found]:
         wanted = [s for s in sentences if any(t.lower_ in self._cue_words for t in s.span)]
         parsed = iter(
             self.nlp.pipe((s.span.text for s in wanted), disable=self._disabled_for_parse())
         )
-        reader = PositionReader(self.vocabulary)
+        reader = PositionReader(self.vocabulary, article_topics)
         found: list[Found] = []
         wanted_ids = {id(s) for s in wanted}
         for sentence in sentences:
@@ -189,26 +193,15 @@ class Analyzer:
         return tuple(found)
 
     def _topics(self, prepared: Prepared, sentences: Sequence[_Sentence]) -> tuple[FoundTopic, ...]:
-        weights: Counter[str] = Counter()
-        title_doc = self.nlp.make_doc(prepared.title)
-        for key, _ in self._gazetteer.topic_cues(title_doc):
-            weights[key] += 3
         paragraphs = {sentence.paragraph: sentence.span.doc for sentence in sentences}
-        for index, doc in paragraphs.items():
-            weight = 2 if index == 0 else 1
-            for key, _ in self._gazetteer.topic_cues(doc):
-                weights[key] += weight
-        total = sum(weights.values())
-        if not total:
-            return ()
-        chosen: list[FoundTopic] = []
-        for key, weight in weights.most_common(MAX_TOPICS):
-            share = weight / total
-            if share < MIN_TOPIC_SHARE and chosen:
-                break
-            entry = self.vocabulary.topics[key]
-            chosen.append(FoundTopic(key, entry.label, entry.topic.iptc_code, round(share, 3)))
-        return tuple(chosen)
+        scored = self._topic_scorer.score(
+            self.nlp.make_doc(prepared.title), [paragraphs[index] for index in sorted(paragraphs)]
+        )
+        entries = self.vocabulary.topics
+        return tuple(
+            FoundTopic(t.key, entries[t.key].label, entries[t.key].topic.iptc_code, t.score)
+            for t in scored
+        )
 
 
 def _surnames(vocabulary: Vocabulary) -> dict[str, str]:

@@ -232,12 +232,42 @@ def _subject(cue: Token) -> Token | None:
     return None
 
 
+#: Cues only a person or a body can be the subject of ("called on", "urged", "accused").
+_SPOKEN = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "urge",
+        "call",
+        "warn",
+        "accuse",
+        "demand",
+        "insist",
+        "condemn",
+        "welcome",
+        "praise",
+        "criticise",
+        "criticize",
+        "blame",
+        "denounce",
+        "appeal",
+        "vow",
+        "pledge",
+        "promise",
+        "thank",
+    ]
+)
+
+
 def _reattached(cue: Token) -> bool:
     """ "X said the launch violated ... and called on ...": the parser joins "called" to
     "violated", but a launch calls on no one; the call is X's, coordinated with "said"."""
     head = cue.head
     if cue.dep_ != "conj" or head.dep_ != "ccomp" or cue_stance(head) is not None:
         return False
+    if cue.lemma_.lower() not in _SPOKEN:
+        return False  # "an agreement must guarantee ... and rule out ...": the agreement's
     if cue_stance(head.head) is None:
         return False
     subjects = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
@@ -255,9 +285,13 @@ def _hearsay(cue: Token, sentence: Span) -> bool:
 class PositionReader:
     """Reads positions from parsed sentences, in article order (it keeps a memory)."""
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, article_topics: Sequence[str] = ()) -> None:
         self.vocabulary = vocabulary
         self.memory = Memory()
+        self.article_topics = tuple(article_topics)
+        self._broad = frozenset(
+            e.topic.parent for e in vocabulary.topics.values() if e.topic.parent is not None
+        )
 
     def remember(self, mentions: Sequence[Mention], people: dict[str, Speaker]) -> None:
         """Update the memory with the actors a sentence named, in order."""
@@ -315,6 +349,8 @@ class PositionReader:
                     topic_of=topic_of,
                 )
                 _merge(found, cue, position)
+                if speaker.person is not None:
+                    self.memory.last_person = speaker  # "..., he said, ..." later in the sentence
         for _, position in found:
             self.memory.last_side = position.actor
             if position.speaker is None:
@@ -324,7 +360,11 @@ class PositionReader:
     def _speakers(
         self, span: Span, head: Token, mentions: Sequence[Mention], people: dict[str, Speaker]
     ) -> list[Speaker]:
-        inside = [m for m in mentions if m.start >= span.start and m.end <= span.end]
+        inside = [
+            m
+            for m in mentions
+            if m.start >= span.start and m.end <= span.end and _attached(span.doc, m, head)
+        ]
         if head.lemma_.lower() in _GROUP_NOUNS and any(
             c.lower_ in ("both", "two") for c in head.children
         ):
@@ -415,9 +455,7 @@ class PositionReader:
         if stance is Stance.CLAIM:
             stance = content_stance([doc[i] for i in said], _nested_stance) or stance
         target = self._target(speaker, mentions, tokens)
-        topic = next((topic_of[i] for i in sorted(topic_of) if not tokens or i in tokens), None)
-        if topic is None and topic_of:
-            topic = topic_of[min(topic_of)]
+        topic = self._topic(topic_of, set(tokens))
         claim = _claim(doc, said or tokens)
         known = self.vocabulary.actors.get(speaker.actor)
         return Found(
@@ -433,6 +471,22 @@ class PositionReader:
             via=via,
             confidence=speaker.confidence,
         )
+
+    def _topic(self, topic_of: dict[int, str], said: set[int]) -> str | None:
+        """What a position is about: the first specific topic named in the words said, else
+        in the rest of the sentence, else the article's main topic; a broad one ("politics")
+        only when there is nothing else."""
+        inside = [topic_of[i] for i in sorted(topic_of) if i in said]
+        around = [topic_of[i] for i in sorted(topic_of) if i not in said]
+        for key in inside:
+            if key in self.article_topics:
+                return key
+        for key in (*inside, *around):
+            if key not in self._broad:
+                return key
+        if self.article_topics:
+            return self.article_topics[0]
+        return next(iter((*inside, *around)), None)
 
     def _target(
         self, speaker: Speaker, mentions: Sequence[Mention], tokens: list[int]
@@ -458,7 +512,11 @@ def _depth(token: Token) -> int:
 def _said(cue: Token) -> list[int]:
     """The reported words: the cue's complements, or for a cue set in the middle ("Mexico, he
     said, had to do more") the clause around it."""
-    said = {t.i for c in cue.children if c.dep_ in _COMPLEMENTS for t in c.subtree}
+    clauses = _clauses(cue)
+    complements = clauses or [
+        c for c in cue.children if c.dep_ in _COMPLEMENTS and not _trails(c, cue)
+    ]
+    said = {t.i for c in complements for t in c.subtree}  # "told reporters that ...": the clause
     for token in [cue.doc[i] for i in said]:
         if token.dep_ == "conj" and cue_stance(token) is not None and _reattached(token):
             said -= {t.i for t in token.subtree}
@@ -466,6 +524,61 @@ def _said(cue: Token) -> list[int]:
         own = {t.i for t in cue.subtree}
         said = {t.i for t in cue.head.subtree if t.i not in own and not t.is_punct}
     return sorted(said)
+
+
+#: Links by which a name belongs to the subject it is in; anything else ("an agreement to end
+#: the war in Ukraine", "a council which handles policy towards China") leads away from it.
+_BLOCKING = frozenset(["acl", "relcl", "advcl", "ccomp", "xcomp", "pcomp", "dobj"])
+_AFFILIATING = frozenset(["for", "of", "at", "to"])
+
+
+def _attached(doc: Doc, mention: Mention, head: Token) -> bool:
+    """Whether an actor named in a subject is the subject's own ("Hamas spokesman", "a
+    spokesperson for China's foreign ministry") rather than something said of it."""
+    token = next(
+        (
+            t
+            for t in doc[mention.start : mention.end]
+            if not mention.start <= t.head.i < mention.end
+        ),
+        doc[mention.end - 1],
+    )
+    while token.i != head.i:
+        blocked = token.dep_ in _BLOCKING or (
+            token.dep_ == "prep" and token.lower_ not in _AFFILIATING
+        )
+        if blocked or token.head.i == token.i:
+            return False
+        token = token.head
+    return True
+
+
+def _clauses(cue: Token) -> list[Token]:
+    """The clauses a cue reports: "said (that) ...", and for "made it clear that ..." the
+    clause under "clear"."""
+    found = []
+    for child in cue.children:
+        if child.dep_ != "ccomp" or _trails(child, cue):
+            continue
+        if child.pos_ == "ADJ":
+            inner = [
+                g
+                for g in child.children
+                if g.dep_ in ("ccomp", "advcl") and any(m.lower_ == "that" for m in g.children)
+            ]
+            found.extend(inner or [child])
+        else:
+            found.append(child)
+    return found
+
+
+def _trails(clause: Token, cue: Token) -> bool:
+    """ "Grushko stressed ..., the Izvestia newspaper reported": an attribution after a comma
+    that the parser hung under the cue; it is not what was said."""
+    if clause.i < cue.i or cue_stance(clause) is None:
+        return False
+    start = clause.left_edge.i
+    return start > 0 and clause.doc[start - 1].text == ","
 
 
 def _name_and_role(head: Token, taken: set[int]) -> tuple[str, str | None] | None:
@@ -563,6 +676,8 @@ def _coordinated(cue: Token, other: Token) -> bool:
 
 
 def _claim(doc: Doc, tokens: list[int]) -> str:
+    while tokens and (doc[tokens[-1]].dep_ == "cc" or doc[tokens[-1]].is_punct):
+        tokens = tokens[:-1]  # "... neutral status and": the rest was another statement
     text = doc[tokens[0] : tokens[-1] + 1].text if len(tokens) >= _SHORTEST_CLAIM else doc.text
     text = text.strip(" ,;:\"'\u201c\u201d")
     if text.lower().startswith("that "):

@@ -3,9 +3,9 @@
 A gold file is a JSON object: id, title, text, actors (ids), topics (ids), positions (actor,
 speaker, stance, topic, target, evidence, via) and summary (sentences). A found position
 matches a gold one when their actor agrees and their evidence sentences are the same sentence
-(compared without case, spaces and punctuation). Stance and speaker accuracy are over matched
-positions. ROUGE compares the summary with the gold one, and so does a lead baseline: the first
-three sentences of the text as given, headline and all.
+(compared without case, spaces and punctuation). Stance, speaker, topic and target accuracy are
+over matched positions. ROUGE compares the summary with the gold one, and so does a lead
+baseline: the first three sentences of the text as given, headline and all.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ class GoldPosition:
     speaker: str | None
     stance: str
     evidence: str
+    topic: str | None = None
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class Scores:
     positions: Counts = field(default_factory=Counts)
     stance_right: int = 0
     speaker_right: int = 0
+    topic_right: int = 0
+    target_right: int = 0
     rouge: dict[str, list[float]] = field(default_factory=dict)
     lead_rouge: dict[str, list[float]] = field(default_factory=dict)
 
@@ -102,6 +106,8 @@ class Scores:
             "positions": self.positions.as_dict(),
             "stance_accuracy": round(self.stance_right / matched, 3),
             "speaker_accuracy": round(self.speaker_right / matched, 3),
+            "topic_accuracy": round(self.topic_right / matched, 3),
+            "target_accuracy": round(self.target_right / matched, 3),
             "summary_rouge": _means(self.rouge),
             "lead_rouge": _means(self.lead_rouge),
         }
@@ -127,7 +133,14 @@ def load_gold(directory: Path) -> list[Gold]:
 
 def _gold(data: dict[str, Any]) -> Gold:
     positions = tuple(
-        GoldPosition(p["actor"], p.get("speaker"), p["stance"], p["evidence"])
+        GoldPosition(
+            p["actor"],
+            p.get("speaker"),
+            p["stance"],
+            p["evidence"],
+            p.get("topic"),
+            p.get("target"),
+        )
         for p in data["positions"]
     )
     return Gold(
@@ -192,6 +205,8 @@ def _score_article(scores: Scores, analysis: Analysis, gold: Gold) -> None:
         scores.positions.true_positive += 1
         scores.stance_right += position.stance.value == match.stance
         scores.speaker_right += (position.speaker or None) == (match.speaker or None)
+        scores.topic_right += position.topic == match.topic
+        scores.target_right += position.target == match.target
     scores.positions.false_negative += len(unmatched)
 
 
