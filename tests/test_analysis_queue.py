@@ -119,7 +119,8 @@ def test_the_queue_is_drained_into_mentions_positions_and_summaries(
     assert run.positions == sum(len(store.positions_of_article(i)) for i in ids)
     (accusation,) = store.positions_of_article(zelensky)
     assert (accusation.target_key, accusation.stated_at) == ("russia", PUBLISHED)
-    assert accusation.confidence is not None and 0 < accusation.confidence <= 1
+    assert accusation.confidence is not None
+    assert 0 < accusation.confidence <= 1
     assert accusation.evidence == ZELENSKY
     assert {"ukraine", "russia"} <= {m.actor_key for m in store.actor_mentions(zelensky)}
     analysed = store.get_article(zelensky)

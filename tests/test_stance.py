@@ -45,8 +45,14 @@ def stances(analysis: Analysis) -> list[tuple[str, str]]:
         # support
         ("Ireland said it remained committed to the two-state solution.", "support"),
         ("Canada said it stood with Denmark.", "support"),
+        ("Cuba said the tribunal had no authority to try its citizens.", "reject"),
+        ("Finland said it would never abandon Estonia.", "support"),
+        ("Romania said it would stand firmly with Moldova against any blackmail.", "support"),
+        ("Hungary said Budapest would veto any new energy sanctions.", "warn"),
+        ("Ecuador said the new dam was an important step for the region.", "support"),
         # a plain statement stays a claim
         ("Egypt said traffic through the port rose in March.", "claim"),
+        ("Norway said the rescue was professional and legitimate.", "claim"),
     ],
 )
 def test_the_reported_words_give_the_stance(analyzer: Analyzer, sentence: str, stance: str) -> None:
@@ -174,3 +180,29 @@ def test_people_are_resolved_from_their_context(
 ) -> None:
     (position,) = analyzer.analyse("Statement", sentence).positions
     assert (position.actor, position.speaker) == (actor, speaker)
+
+
+def test_a_second_stance_in_a_participle_or_a_joined_clause(analyzer: Analyzer) -> None:
+    participle = (
+        "Serbia's foreign ministry rejected the report, accusing Pristina of inventing attacks."
+    )
+    assert sorted(stances(analyzer.analyse("Report", participle))) == [
+        ("serbia", "accuse"),
+        ("serbia", "reject"),
+    ]
+    explaining = "Serbia's foreign ministry rejected the report, saying it was out of date."
+    assert stances(analyzer.analyse("Report", explaining)) == [("serbia", "reject")]
+    joined = (
+        "Chinese foreign ministry spokesperson Wei Lan said Beijing did not recognise the "
+        "sanctions and called on all parties to return to talks."
+    )
+    found = analyzer.analyse("Sanctions", joined).positions
+    assert sorted((p.stance.value, p.speaker) for p in found) == [
+        ("demand", "Wei Lan"),
+        ("reject", "Wei Lan"),
+    ]
+
+
+def test_declining_to_criticise_criticises_no_one(analyzer: Analyzer) -> None:
+    text = "NATO Secretary General Mark Rutte declined to criticise Madrid directly."
+    assert analyzer.analyse("Spending", text).positions == ()

@@ -182,6 +182,8 @@ def _verb_stance(token: Token, lemma: str) -> Stance | None:
         return Stance.CLAIM  # "called the sanctions illegal": the words say which stance
     if lemma == "decline" and any(c.dep_ == "xcomp" for c in token.children):
         return None  # "declined to comment" takes no position
+    if lemma == "ask" and any(c.dep_ == "xcomp" for c in token.children):
+        return Stance.DEMAND  # "asked the court to confirm"; not "asked whether"
     return VERBS.get(lemma)
 
 
@@ -225,10 +227,18 @@ def _subject(cue: Token) -> Token | None:
     subject = next((c for c in cue.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     if subject is not None:
         return subject if subject.dep_ == "nsubj" else None
+    return _shared_subject(cue)
+
+
+def _shared_subject(cue: Token) -> Token | None:
+    """The subject a cue without its own shares: of the verb it is coordinated with ("said
+    ... and urged"), or of the verb a participle hangs on ("rejected it, saying ...")."""
     if _reattached(cue):
         return _subject(cue.head.head)
     if cue.dep_ in ("conj", "xcomp"):
         return _subject(cue.head)
+    if _participle(cue):
+        return next((c for c in cue.head.children if c.dep_ == "nsubj"), None)
     return None
 
 
@@ -263,15 +273,31 @@ _SPOKEN = frozenset(
 def _reattached(cue: Token) -> bool:
     """ "X said the launch violated ... and called on ...": the parser joins "called" to
     "violated", but a launch calls on no one; the call is X's, coordinated with "said"."""
+    if not _clause_conj(cue) or cue.lemma_.lower() not in _SPOKEN:
+        return False  # "an agreement must guarantee ... and rule out ...": the agreement's
+    subjects = [c for c in cue.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+    return all(s.pos_ == "NOUN" for s in subjects)
+
+
+def _clause_conj(cue: Token) -> bool:
+    """A second statement joined to the clause of a first: "said Beijing did not recognise
+    the sanctions and called on all parties to ..." (a reject and a demand)."""
     head = cue.head
     if cue.dep_ != "conj" or head.dep_ != "ccomp" or cue_stance(head) is not None:
         return False
-    if cue.lemma_.lower() not in _SPOKEN:
-        return False  # "an agreement must guarantee ... and rule out ...": the agreement's
-    if cue_stance(head.head) is None:
+    if any(c.dep_ in ("nsubj", "nsubjpass") for c in cue.children):
         return False
-    subjects = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
-    return all(s.pos_ == "NOUN" for s in subjects)
+    return cue_stance(head.head) is not None
+
+
+def _participle(cue: Token) -> bool:
+    """ "rejected the accusation, saying ...", "went further, accusing Bangkok of ...": a
+    participle that shares its head's subject."""
+    return (
+        cue.dep_ == "advcl"
+        and cue.tag_ == "VBG"
+        and not any(c.dep_ in ("nsubj", "nsubjpass", "mark") for c in cue.children)
+    )
 
 
 def _hearsay(cue: Token, sentence: Span) -> bool:
@@ -330,7 +356,7 @@ class PositionReader:
         cues.sort(key=lambda item: _depth(item[0]))
         for cue, verb_stance in cues:
             stance = _negated_stance(cue, verb_stance)
-            if stance is None or _hearsay(cue, doc[:]):
+            if stance is None or _hearsay(cue, doc[:]) or _not_done(cue):
                 continue
             subject = _subject(cue)
             if subject is None:
@@ -453,7 +479,14 @@ class PositionReader:
         about = [c for c in cue.children if c.dep_ == "prep" and c.lower_ in _TARGET_PREPS]
         tokens = sorted({*said, *(t.i for c in about for t in c.subtree)})
         if stance is Stance.CLAIM:
-            stance = content_stance([doc[i] for i in said], _nested_stance) or stance
+            ours = {
+                i
+                for m in mentions
+                if self._side(m.actor) == speaker.actor
+                for i in range(m.start, m.end)
+            }
+            words = [doc[i] for i in said]
+            stance = content_stance(words, _nested_stance, lambda t: t.i in ours) or stance
         target = self._target(speaker, mentions, tokens)
         topic = self._topic(topic_of, set(tokens))
         claim = _claim(doc, said or tokens)
@@ -488,6 +521,11 @@ class PositionReader:
             return self.article_topics[0]
         return next(iter((*inside, *around)), None)
 
+    def _side(self, key: str) -> str:
+        """The actor a named actor speaks for: a minister's state, a state itself."""
+        actor = self.vocabulary.actors.get(key)
+        return actor.speaks_for if actor is not None and actor.speaks_for else key
+
     def _target(
         self, speaker: Speaker, mentions: Sequence[Mention], tokens: list[int]
     ) -> str | None:
@@ -518,7 +556,7 @@ def _said(cue: Token) -> list[int]:
     ]
     said = {t.i for c in complements for t in c.subtree}  # "told reporters that ...": the clause
     for token in [cue.doc[i] for i in said]:
-        if token.dep_ == "conj" and cue_stance(token) is not None and _reattached(token):
+        if cue_stance(token) is not None and _clause_conj(token):
             said -= {t.i for t in token.subtree}
     if not said and (cue.dep_ == "parataxis" or cue.lower_ == "according"):
         own = {t.i for t in cue.subtree}
@@ -625,18 +663,26 @@ def _role(head: Token, name: Token, taken: set[int]) -> str | None:
     return None
 
 
+def _not_done(cue: Token) -> bool:
+    """ "Declined to criticise", "failed to condemn": a statement not made."""
+    head = cue.head
+    return cue.dep_ == "xcomp" and head.lemma_.lower() in ("decline", "fail", "hesitate")
+
+
 def _nested_stance(token: Token) -> Stance | None:
     """The stance of a cue inside reported words; a passive one ("backed by Rwanda") tells
     what another party did, not what the speaker says."""
     stance = cue_stance(token)
     if stance is None or any(c.dep_ in ("auxpass", "agent") for c in token.children):
         return None
+    if token.lemma_.lower() == "veto" and any(c.tag_ == "MD" for c in token.children):
+        return Stance.WARN  # "said Budapest would veto any measure that ...": a threat
     return _negated_stance(token, stance)
 
 
 def _negated_stance(cue: Token, stance: Stance) -> Stance | None:
     """ "Did not say" states nothing; "would not support" rejects."""
-    if not any(c.dep_ == "neg" for c in cue.children):
+    if not any(c.dep_ == "neg" or c.lower_ in ("never", "nor") for c in cue.children):
         return stance
     if stance is Stance.SUPPORT:
         return Stance.REJECT
@@ -653,8 +699,14 @@ def _merge(found: list[tuple[Token, Found]], cue: Token, position: Found) -> Non
     if not earlier:
         found.append((cue, position))
         return
-    if any(_coordinated(cue, other) for _, (other, _p) in earlier):
-        if all(p.stance is not position.stance for _, (_c, p) in earlier):
+    partners = [p for _, (other, p) in earlier if _coordinated(cue, other)]
+    if partners:
+        if _participle(cue) and position.stance is Stance.CLAIM:
+            return  # "rejected the charge, saying ...": the saying explains the rejection
+        if all(p.stance is not position.stance for p in partners):
+            speaker = next((p for p in partners if p.speaker), None)
+            if position.speaker is None and speaker is not None:  # "Guo said Beijing ..."
+                position = dataclasses.replace(position, speaker=speaker.speaker, role=speaker.role)
             found.append((cue, position))
         return
     index, (other, first) = earlier[0]
@@ -665,7 +717,9 @@ def _merge(found: list[tuple[Token, Found]], cue: Token, position: Found) -> Non
 def _coordinated(cue: Token, other: Token) -> bool:
     """Whether two cues are conjuncts of one another ("said ... and urged ...")."""
     for first, second in ((cue, other), (other, cue)):
-        if _reattached(first) and first.head.head.i == second.i:
+        if _clause_conj(first) and first.head.head.i == second.i:
+            return True
+        if _participle(first) and first.head.i == second.i:
             return True
         token = first
         while token.dep_ == "conj" and token.head.i != token.i:

@@ -41,6 +41,8 @@ _SELF_NOUNS = frozenset(
         "party",
     ]
 )
+#: Where a cue inside the words is part of a noun phrase or a condition, not a statement.
+_NOT_STATED = frozenset(["acl", "relcl", "pcomp", "amod", "advcl", "csubj"])
 _MODALS = frozenset(["will", "would", "could", "may", "might", "shall", "'ll", "wo", "ca"])
 _NEGATIONS = frozenset(["not", "n't", "never", "no"])
 
@@ -64,7 +66,6 @@ _ACCEPTANCE = frozenset(
         "join",
         "surrender",
         "cede",
-        "abandon",
         "compromise",
         "yield",
         "participate",
@@ -107,6 +108,16 @@ _REFUSED_NOUNS = frozenset(
         "question",
         "room",
         "way",
+        "basis",
+        "grounds",
+        "merit",
+        "evidence",
+        "truth",
+        "authority",
+        "right",
+        "mandate",
+        "standing",
+        "legitimacy",
     ]
 )
 #: What a negated "be" refuses to put up: "not on the table", "not negotiable".
@@ -188,7 +199,6 @@ _CONSEQUENCES = frozenset(
         "escalation",
         "invite",
         "expire",
-        "cost",
         "soon",
         "react",
         "reciprocate",
@@ -203,6 +213,7 @@ _CONSEQUENCES = frozenset(
         "option",
         "table",
         "harm",
+        "mistake",
     ]
 )
 #: Alarm, which warns with or without a modal.
@@ -228,7 +239,6 @@ _ALARM = frozenset(
         "starving",
         "famine",
         "unprepared",
-        "legitimate",
     ]
 )
 #: Words that blame or condemn.
@@ -300,11 +310,22 @@ _BLAME = frozenset(
         "occupation",
         "aggressive",
         "terrorism",
-        "standard",
         "execute",
         "summarily",
+        "regret",
+        "punish",
+        "backwards",
+        "setback",
+        "separatist",
+        "terrorist",
+        "traitor",
+        "puppet",
+        "extremist",
+        "thug",
     ]
 )
+#: Verbs whose refusal is a pledge: "will not abandon the people of Haiti".
+_LOYALTY = frozenset(["abandon", "desert", "forsake", "betray", "forget"])
 #: Words of support: "remains committed", "welcomes", "stands with".
 _SUPPORT = frozenset(
     [
@@ -328,48 +349,66 @@ _SUPPORT = frozenset(
         "encouraging",
         "historic",
         "breakthrough",
+        "respect",
     ]
 )
 
 
 def content_stance(
-    tokens: Sequence[Token], nested: Callable[[Token], Stance | None]
+    tokens: Sequence[Token],
+    nested: Callable[[Token], Stance | None],
+    own: Callable[[Token], bool] = lambda _token: False,
 ) -> Stance | None:
     """The stance the reported words ``tokens`` carry, or None when they only state.
 
-    ``nested`` gives the stance of a reporting cue inside the words ("said it opposed").
+    ``nested`` gives the stance of a reporting cue inside the words ("said it opposed");
+    ``own`` tells whether a name there is the speaker's own side ("said the EU had backed").
     """
     if not tokens:
         return None
-    ready = _readiness(tokens)
-    if ready is not None:
-        return ready
-    if _sets_condition(tokens) or _obliges(tokens):
-        return Stance.DEMAND
+    first = _readiness(tokens) or _pledged(tokens) or _conditioned(tokens)
+    if first is not None:
+        return first
     for token in tokens:
         stance = nested(token)
-        if stance not in (None, Stance.CLAIM) and _own_subject(token):
+        if stance not in (None, Stance.CLAIM) and _own_subject(token, own):
             return stance
-    for rule, stance in _RULES:
-        if rule(tokens):
-            return stance
-    return None
+    return next((stance for rule, stance in _RULES if rule(tokens)), None)
+
+
+def _pledged(tokens: Sequence[Token]) -> Stance | None:
+    return Stance.SUPPORT if _pledges(tokens) else None
+
+
+def _conditioned(tokens: Sequence[Token]) -> Stance | None:
+    return Stance.DEMAND if _sets_condition(tokens) or _obliges(tokens) else None
 
 
 def _lemma(token: Token) -> str:
-    return token.lemma_.lower()
+    """The lower-case lemma, or nothing for a word of a name ("the Resilience Trust")."""
+    return "" if token.pos_ == "PROPN" else token.lemma_.lower()
+
+
+def _among(token: Token, words: frozenset[str]) -> bool:
+    """Whether a word, as written or as its lemma, is one of ``words`` (never a name's)."""
+    return token.pos_ != "PROPN" and (token.lower_ in words or _lemma(token) in words)
 
 
 def _negated(token: Token) -> bool:
-    return any(c.dep_ == "neg" or c.lower_ in ("never", "n't") for c in token.children)
+    return any(c.dep_ == "neg" or c.lower_ in ("never", "n't", "nor") for c in token.children)
 
 
-def _own_subject(token: Token) -> bool:
+def _own_subject(token: Token, own: Callable[[Token], bool]) -> bool:
     """A cue inside the words speaks for the speaker when its subject is the speaker's side:
     a pronoun, none, or a word like "the government" ("said it opposed", "said the ministry
     would offer"); not another party ("said Kigali rejects", "said the board approved")."""
+    if token.dep_ in _NOT_STATED:
+        return False  # "had no standing to demand anything": no demand is made
     subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
-    return all(s.pos_ == "PRON" or (s.tag_ == "NN" and _lemma(s) in _SELF_NOUNS) for s in subjects)
+    return all(
+        s.pos_ == "PRON" or (s.tag_ == "NN" and _lemma(s) in _SELF_NOUNS) or own(s)
+        for s in subjects
+    )
 
 
 def _sets_condition(tokens: Sequence[Token]) -> bool:
@@ -460,18 +499,22 @@ def _readiness(tokens: Sequence[Token]) -> Stance | None:
     action = _ready_for(tokens)
     if action is None:
         return None
-    return Stance.WARN if _lemma(action) in _FORCE or action.lower_ in _FORCE else Stance.PROPOSE
+    return Stance.WARN if _among(action, _FORCE) else Stance.PROPOSE
 
 
 def _threatens(tokens: Sequence[Token]) -> bool:
-    if any((_lemma(t) in _ALARM or t.lower_ in _ALARM) and not _negated(t.head) for t in tokens):
+    if _has_phrase(tokens, "legitimate", "target") or _has_phrase(tokens, "legitimate", "targets"):
+        return True
+    if any(_among(t, _ALARM) and not _negated(t.head) for t in tokens):
         return True  # but not "did not pose a threat"
     modal = any(t.lower_ in _MODALS for t in tokens)
     return modal and any(_lemma(t) in _CONSEQUENCES for t in tokens)
 
 
 def _blames(tokens: Sequence[Token]) -> bool:
-    return any((_lemma(t) in _BLAME or t.lower_ in _BLAME) and not _denied(t) for t in tokens)
+    if _has_phrase(tokens, "double", "standards") or _has_phrase(tokens, "double", "standard"):
+        return True
+    return any(_among(t, _BLAME) and not _denied(t) for t in tokens)
 
 
 def _denied(token: Token) -> bool:
@@ -481,11 +524,36 @@ def _denied(token: Token) -> bool:
 
 
 def _supports(tokens: Sequence[Token]) -> bool:
-    if _has_phrase(tokens, "stand", "with") or _has_phrase(tokens, "stood", "with"):
+    if any(_good_step(t) for t in tokens):
         return True
-    if any(t.lower_ == "committed" and t.dep_ in ("acomp", "oprd", "xcomp") for t in tokens):
-        return True  # "remains committed to"; not "committed abuses"
     return any(_lemma(t) in _SUPPORT and not _negated(t.head) for t in tokens)
+
+
+def _pledges(tokens: Sequence[Token]) -> bool:
+    """ "Will stand with", "remains committed to", "will not abandon": support that outranks
+    the blame or threat in the same words ("stand with Moldova against Russian blackmail")."""
+    for token in tokens:
+        if _lemma(token) in ("stand", "solidarity") and any(
+            c.dep_ == "prep" and c.lower_ == "with" for c in token.children
+        ):
+            return True  # "stood resolutely with", "in solidarity with"
+    if any(t.lower_ == "committed" and t.dep_ in ("acomp", "oprd", "xcomp") for t in tokens):
+        return True
+    return any(_lemma(t) in _LOYALTY and _negated(t) for t in tokens)
+
+
+#: "An important step", "a step forward": a step welcomed.
+_GOOD = frozenset(
+    ["important", "positive", "practical", "significant", "welcome", "major", "good", "concrete"]
+)
+
+
+def _good_step(token: Token) -> bool:
+    if _lemma(token) != "step":
+        return False
+    return any(
+        (c.dep_ == "amod" and c.lower_ in _GOOD) or c.lower_ == "forward" for c in token.children
+    )
 
 
 def _has_phrase(tokens: Sequence[Token], first: str, second: str) -> bool:
