@@ -170,13 +170,22 @@ def _proc_status_kb(field: str) -> int:
 def _load(side: str, model: str) -> tuple[Callable[[Sequence[Article]], list[Any]], str]:
     """Import and load one side; its function over a list of articles, and the model's name."""
     if side == "ours":
-        from digests.analysis import load_analyzer  # noqa: PLC0415 - timed as loading
+        from digests.analysis import (  # noqa: PLC0415 - timed as loading
+            BATCH_SIZE,
+            ArticleText,
+            load_analyzer,
+        )
         from digests.settings import AnalysisSettings  # noqa: PLC0415
 
         analyzer = load_analyzer(AnalysisSettings(spacy_model=model))
 
         def analyse(articles: Sequence[Article]) -> list[Any]:
-            return [analyzer.analyse(article.title, article.text) for article in articles]
+            """As `newsdigest analyse --pending` does: the queue in batches."""
+            texts = [ArticleText(article.title, article.text) for article in articles]
+            found: list[Any] = []
+            for start in range(0, len(texts), BATCH_SIZE):
+                found.extend(analyzer.analyse_many(texts[start : start + BATCH_SIZE]))
+            return found
 
         return analyse, model
 

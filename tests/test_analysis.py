@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from digests.analysis import Analysis, AnalysisModelError, Analyzer, load_analyzer
+from digests.analysis import Analysis, AnalysisModelError, Analyzer, ArticleText, load_analyzer
 from digests.analysis._prepare import prepare
 from digests.settings import AnalysisSettings
 from digests.vocab import VocabularyError, load_vocabulary
@@ -169,3 +169,22 @@ def test_the_bundled_vocabulary_covers_the_states_and_office_holders_asked_for()
     ]
     assert set(required) <= set(vocabulary.topics)
     assert len(vocabulary.topics) >= 40
+
+
+def test_many_articles_at_once_read_as_each_alone(analyzer: Analyzer) -> None:
+    articles = [
+        ArticleText(
+            "Lavrov on monitors",
+            "Russian Foreign Minister Sergey Lavrov said observers must come from neutral states. "
+            "He added that talks would resume.",
+        ),
+        ArticleText("No statement", "Heavy rain fell across the region on Monday."),
+        ArticleText(
+            "Kyiv replies",
+            "Ukraine's foreign ministry rejected the proposal. It said Kyiv would not negotiate.",
+        ),
+    ]
+    together = analyzer.analyse_many(articles)
+    alone = [analyzer.analyse(a.title, a.text, day=a.day) for a in articles]
+    assert together == alone
+    assert [len(a.positions) for a in together] == [2, 0, 2]

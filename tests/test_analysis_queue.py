@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from digests.analysis import (
     Analysis,
     Analyzer,
     ArticleDone,
+    ArticleText,
     Outcome,
     analyse_queue,
     load_analyzer,
@@ -84,14 +85,14 @@ def actors_of_positions(store: Store, article_id: int) -> list[tuple[str, Stance
     return [(p.actor_key, p.stance) for p in store.positions_of_article(article_id)]
 
 
-def failing_for(title: str, analyzer: Analyzer) -> Callable[..., Analysis]:
-    """The analyzer's own analyse, except that it fails on the article titled ``title``."""
-    analyse = analyzer.analyse
+def failing_for(title: str, analyzer: Analyzer) -> Callable[..., list[Analysis]]:
+    """The analyzer's own analyse_many, except that it fails on the article titled ``title``."""
+    analyse_many = analyzer.analyse_many
 
-    def wrapped(text_title: str, text: str, *, day: dt.date | None = None) -> Analysis:
-        if text_title == title:
+    def wrapped(articles: Sequence[ArticleText]) -> list[Analysis]:
+        if any(article.title == title for article in articles):
             raise RuntimeError("the parser fell over")
-        return analyse(text_title, text, day=day)
+        return analyse_many(articles)
 
     return wrapped
 
@@ -152,7 +153,7 @@ def test_one_failing_article_does_not_stop_the_others(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     ids = store_articles(store, {"First": PESKOV, "Broken": LAVROV, "Third": ZELENSKY})
-    monkeypatch.setattr(analyzer, "analyse", failing_for("Broken", analyzer))
+    monkeypatch.setattr(analyzer, "analyse_many", failing_for("Broken", analyzer))
 
     with caplog.at_level(logging.ERROR, logger="digests.analysis"):
         run = analyse_queue(store, analyzer, batch_size=1)
@@ -180,16 +181,16 @@ def test_an_article_edited_while_it_is_analysed_is_analysed_again(
     store: Store, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (article_id,) = store_articles(store, {"Monitors": PESKOV})
-    analyse = analyzer.analyse
+    analyse_many = analyzer.analyse_many
     texts: list[str] = []
 
-    def edit_meanwhile(title: str, text: str, *, day: dt.date | None = None) -> Analysis:
-        texts.append(text)
+    def edit_meanwhile(articles: Sequence[ArticleText]) -> list[Analysis]:
+        texts.extend(article.text for article in articles)
         if len(texts) == 1:  # a poll stores an edit while the first analysis runs
             edit(store, article_id, ZELENSKY)
-        return analyse(title, text, day=day)
+        return analyse_many(articles)
 
-    monkeypatch.setattr(analyzer, "analyse", edit_meanwhile)
+    monkeypatch.setattr(analyzer, "analyse_many", edit_meanwhile)
     run = analyse_queue(store, analyzer)
 
     assert texts == [PESKOV, ZELENSKY]
@@ -204,14 +205,14 @@ def test_a_limit_and_an_article_removed_while_it_is_analysed(
     assert analyse_queue(store, analyzer, limit=1).analysed == 1
     assert store.count_queued() == 2
 
-    analyse = analyzer.analyse
+    analyse_many = analyzer.analyse_many
 
-    def remove_feed(title: str, text: str, *, day: dt.date | None = None) -> Analysis:
+    def remove_feed(articles: Sequence[ArticleText]) -> list[Analysis]:
         for feed in store.list_feeds():  # the feed goes, with its articles
             store.remove_feed(feed.id or 0)
-        return analyse(title, text, day=day)
+        return analyse_many(articles)
 
-    monkeypatch.setattr(analyzer, "analyse", remove_feed)
+    monkeypatch.setattr(analyzer, "analyse_many", remove_feed)
     seen: list[ArticleDone] = []
     run = analyse_queue(store, analyzer, progress=seen.append)
     assert (run.analysed, run.failed, run.removed) == (0, 0, 2)

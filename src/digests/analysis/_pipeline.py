@@ -24,7 +24,7 @@ SUMMARY_SENTENCES = 3
 SUMMARY_WORDS = 75
 #: Shorter sentences are scraps (a byline, a caption), not the lead.
 MIN_SENTENCE_WORDS = 6
-_PARSE_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner")
+_PARSE_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,27 @@ class _Sentence:
     channels: tuple[Span, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """What the analysis reads: a title, a text and the day it was published, if known (the
+    day dates who held which office)."""
+
+    title: str
+    text: str
+    day: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """An article split, matched and tagged with topics, waiting for its parsed sentences."""
+
+    prepared: Prepared
+    sentences: tuple[_Sentence, ...]
+    wanted: frozenset[int]  # the indexes of the sentences that hold a reporting cue
+    people: dict[str, Speaker]
+    topics: tuple[FoundTopic, ...]
+
+
 class Analyzer:
     """Analyses articles with one loaded spaCy pipeline and one vocabulary."""
 
@@ -78,14 +99,36 @@ class Analyzer:
         self._topic_scorer = TopicScorer(self._gazetteer, vocabulary.topics)
 
     def analyse(self, title: str, text: str, *, day: dt.date | None = None) -> Analysis:
-        prepared = prepare(title, text)
-        sentences = list(self._sentences(prepared))
-        people = self._people(sentences, day)
-        topics = self._topics(prepared, sentences)
-        positions = self._positions(sentences, people, [topic.key for topic in topics])
-        actors = self._actors(sentences, people, positions)
-        summary = _summary(prepared, sentences)
-        return Analysis(prepared.title, summary, actors, topics, tuple(positions))
+        return self.analyse_many([ArticleText(title, text, day)])[0]
+
+    def analyse_many(self, articles: Sequence[ArticleText]) -> list[Analysis]:
+        """Analyse several articles; the sentences that need parsing are parsed together, which
+        is faster than article by article."""
+        drafts = [self._draft(article) for article in articles]
+        wanted = (
+            sentence.span.text
+            for draft in drafts
+            for index, sentence in enumerate(draft.sentences)
+            if index in draft.wanted
+        )
+        parsed = self.nlp.pipe(wanted, disable=self._disabled_for_parse())
+        return [self._finish(draft, parsed) for draft in drafts]
+
+    def _draft(self, article: ArticleText) -> _Draft:
+        prepared = prepare(article.title, article.text)
+        sentences = tuple(self._sentences(prepared))
+        wanted = frozenset(
+            i for i, s in enumerate(sentences) if any(t.lower_ in self._cue_words for t in s.span)
+        )
+        people = self._people(sentences, article.day)
+        return _Draft(prepared, sentences, wanted, people, self._topics(prepared, sentences))
+
+    def _finish(self, draft: _Draft, parsed: Iterator[Doc]) -> Analysis:
+        topics = draft.topics
+        positions = self._positions(draft, parsed, [topic.key for topic in topics])
+        actors = self._actors(draft.sentences, draft.people, positions)
+        summary = _summary(draft.prepared, draft.sentences)
+        return Analysis(draft.prepared.title, summary, actors, topics, tuple(positions))
 
     # -- splitting and matching ---------------------------------------------------------------
 
@@ -134,20 +177,15 @@ class Analyzer:
     # -- positions ----------------------------------------------------------------------------
 
     def _positions(
-        self,
-        sentences: Sequence[_Sentence],
-        people: dict[str, Speaker],
-        article_topics: Sequence[str],
+        self, draft: _Draft, parsed: Iterator[Doc], article_topics: Sequence[str]
     ) -> list[Found]:
-        wanted = [s for s in sentences if any(t.lower_ in self._cue_words for t in s.span)]
-        parsed = iter(
-            self.nlp.pipe((s.span.text for s in wanted), disable=self._disabled_for_parse())
-        )
+        """Positions in the article's sentences, in order; ``parsed`` yields the parse of each
+        sentence the draft wants, in the same order."""
+        people = draft.people
         reader = PositionReader(self.vocabulary, article_topics)
         found: list[Found] = []
-        wanted_ids = {id(s) for s in wanted}
-        for sentence in sentences:
-            if id(sentence) in wanted_ids:
+        for index, sentence in enumerate(draft.sentences):
+            if index in draft.wanted:
                 doc = next(parsed)
                 mentions, channels = self._gazetteer.actors(doc)
                 mentions = self._with_surnames(doc, mentions, people)
