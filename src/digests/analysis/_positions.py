@@ -1,10 +1,14 @@
 """Positions: who stated, demanded, accused, rejected, warned, proposed or supported what.
 
-Read from the dependency parse of a sentence that holds a reporting cue: the cue's subject (or
-the by-agent of a passive) is the speaker; a person resolves to the actor they speak for, a
-pronoun or "the minister" to the last person named, "both nations" to the last two states
-named. What the speaker said is the cue's complement; an actor named there (or the object of
-an accusation) is the target. Unattributed reporting ("is reported to") yields nothing.
+Read from the dependency parse of a sentence that holds a reporting cue. The speaker is the
+cue's subject, the by-agent of a passive or the source of "according to"; a cue without a
+subject shares the one of the verb it is joined to. A person resolves to the actor they speak
+for; a titled person the vocabulary does not know, to the actor beside their title; "he" or
+"the minister" to the last person named, "It said" to the last body that spoke, "both nations"
+to the last two states named. What the speaker said is the cue's reported clause, whose words
+decide the stance when the verb only says (``_stance``); an actor named there (or the accused)
+is the target. Unattributed reporting ("is reported to") yields nothing. One position per actor
+and sentence, unless joined cues say different things.
 """
 
 from __future__ import annotations
