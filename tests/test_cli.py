@@ -153,7 +153,6 @@ def test_a_custom_feeds_file_and_a_broken_one(
     ("args", "issue"),
     [
         (["digest"], "issue 5"),
-        (["positions", "russia"], "issue 5"),
     ],
 )
 def test_skeletons_say_so_and_fail(args: list[str], issue: str) -> None:

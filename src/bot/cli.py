@@ -29,7 +29,7 @@ from digests.model import Feed, FullText, utc_now
 # The store, the fetcher and the service are imported by the commands that use them: worker
 # processes re-import this module (as the console script's), and must stay light.
 if TYPE_CHECKING:
-    from digests.analysis import Analyzer, QueueRun
+    from digests.analysis import Analyzer, OnAnalysed, QueueRun
     from digests.fetch import FeedResult
     from digests.service import Service
     from digests.settings import AnalysisSettings
@@ -229,12 +229,17 @@ def _analyse_queue(
     if not queued:
         return QueueRun()
     analyzer = _analyzer(app.loaded.settings.analysis)
+    clustered = _story_clusterer(app, store)  # each analysed article joins or starts a story
     if not (show_progress and out.is_terminal):
-        return analyse_queue(store, analyzer, limit=limit)
+        return analyse_queue(store, analyzer, limit=limit, on_analysed=clustered)
     with cli_output.progress_bar(out, "analysing") as (progress, task):
         progress.update(task, total=queued if limit is None else min(queued, limit))
         return analyse_queue(
-            store, analyzer, limit=limit, progress=lambda _done: progress.advance(task)
+            store,
+            analyzer,
+            limit=limit,
+            progress=lambda _done: progress.advance(task),
+            on_analysed=clustered,
         )
 
 
@@ -339,13 +344,84 @@ def digest() -> None:
     _not_built("digest", "digests, issue 5")
 
 
+class BadInput(click.ClickException):
+    """What was typed cannot be used: one line saying what is accepted."""
+
+    exit_code = EXIT_CONFIG
+
+
 @cli.command()
 @click.argument("actor")
-@click.option("--topic", help="Only this topic.")
-@click.option("--since", help="How far back, such as 7d or 24h.")
-def positions(actor: str, topic: str | None, since: str | None) -> None:
-    """Recent positions of ACTOR by topic, with sources."""
-    _not_built("positions", "the positions lookup, issue 5")
+@click.option("--topic", help="Only this topic: an id of config/topics.toml, such as ceasefire.")
+@click.option(
+    "--since",
+    default="7d",
+    show_default=True,
+    help="How far back: a number and m, h, d or w (90m, 24h, 7d, 2w).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=500),
+    default=30,
+    show_default=True,
+    help="At most this many statements by the actor, and as many about it.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Plain text, Markdown, or one JSON object.",
+)
+@pass_app
+def positions(
+    app: App, *, actor: str, topic: str | None, since: str, limit: int, output: str
+) -> None:
+    """What ACTOR said lately, by topic, with sources; what others said about it; and where
+    its stance changed.
+
+    ACTOR is a country, organisation, group or person, by name, alias, demonym or ISO code
+    (russia, US, Russian, zelensky); near misses are read as the closest name.
+    """
+    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
+    from bot.views import error_view, positions_view  # noqa: PLC0415
+    from bot.views.render_console import (  # noqa: PLC0415
+        render_error_line,
+        render_markdown,
+        render_text,
+    )
+    from bot.views.render_json import render_json  # noqa: PLC0415
+    from digests.compose import (  # noqa: PLC0415
+        ActorResolver,
+        UnknownActorError,
+        UnknownTopicError,
+        lookup_positions,
+        resolve_topic,
+    )
+    from digests.store import Store  # noqa: PLC0415
+    from digests.vocab import load_vocabulary  # noqa: PLC0415
+
+    try:
+        window = parse_duration(since)
+    except ValueError as error:
+        raise BadInput(f"--since: {error}") from error
+    settings = app.loaded.settings
+    resolver = ActorResolver(load_vocabulary(settings.analysis.vocabulary_dir or None))
+    try:
+        match = resolver.resolve(actor)
+        if topic is not None:
+            resolve_topic(resolver.vocabulary, topic)
+    except (UnknownActorError, UnknownTopicError) as error:
+        problem = error_view(error)
+        if output == "json":
+            sys.stdout.write(render_json(problem))
+        raise BadInput(render_error_line(problem)) from error
+    with Store.open(settings.resolved_database_url()) as store:
+        result = lookup_positions(store, resolver, match, topic=topic, since=window, limit=limit)
+    view = positions_view(result)
+    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
+    sys.stdout.write(render(view))
 
 
 @cli.command()
@@ -482,6 +558,63 @@ def doctor(app: App) -> None:
         out.print(f"{marks[finding.status]} {finding.topic:<9} {finding.detail}", markup=False)
     if any(finding.status is Status.FAIL for finding in findings):
         sys.exit(1)
+
+
+# -- stories ----------------------------------------------------------------------------------
+
+
+def _story_clusterer(app: App, store: Store) -> OnAnalysed | None:
+    """The story clustering's hook for the analysis queue, its window read from the store; None
+    (logged) if that fails: stories never stop the analysis."""
+    from digests.compose import StoryClusterer  # noqa: PLC0415 - see the imports above
+
+    try:
+        return StoryClusterer.open(store, app.loaded.settings.stories).on_analysed
+    except Exception:
+        logging.getLogger(__name__).exception("story clustering is off for this run")
+        return None
+
+
+@cli.command()
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    help="Stories with a report this recent: a number and m, h, d or w (90m, 24h, 7d, 2w).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=1000),
+    default=100,
+    show_default=True,
+    help="At most this many stories.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Plain text, or one JSON array.",
+)
+@pass_app
+def stories(app: App, *, since: str, limit: int, output: str) -> None:
+    """Recent stories, newest first: reports of one event from one or more outlets, with the
+    headline, the number of sources, the outlets, actors and topics."""
+    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
+    from digests.compose import list_stories  # noqa: PLC0415
+    from digests.store import Store  # noqa: PLC0415
+
+    try:
+        window = parse_duration(since)
+    except ValueError as error:
+        raise BadInput(f"--since: {error}") from error
+    with Store.open(app.loaded.settings.resolved_database_url()) as store:
+        found = list_stories(store, since=utc_now() - window, limit=limit)
+    if output == "json":
+        sys.stdout.write(json.dumps(cli_output.stories_json(found), indent=1) + "\n")
+    else:
+        cli_output.print_stories(out, found, since)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""How the command line shows feeds and poll results on a terminal (or a pipe)."""
+"""How the command line shows feeds, poll results and stories on a terminal (or a pipe)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from digests.model import Feed
 if TYPE_CHECKING:
     from digests.analysis import QueueRun
     from digests.analysis.evaluate import Scores
+    from digests.compose import StoryDetail
     from digests.fetch import FeedResult
 
 _PROBLEMS = ("failed", "disabled")  # PollStatus values; the fetch package loads lazily
@@ -124,3 +125,48 @@ def print_scores(console: Console, scores: Scores) -> None:
     for label, values in (("newsdigest", data["summary_rouge"]), ("lead-3", data["lead_rouge"])):
         rouge.add_row(label, *(f"{values.get(k, 0.0):.3f}" for k in ("rouge1", "rouge2", "rougeL")))
     console.print(rouge)
+
+
+def stories_json(stories: Sequence[StoryDetail]) -> list[dict[str, object]]:
+    """`newsdigest stories --format json`: one object per story, newest first."""
+    return [
+        {
+            "id": detail.story.id,
+            "headline": detail.story.headline,
+            "summary": detail.story.summary,
+            "first_seen_at": detail.story.first_seen_at.isoformat(),
+            "updated_at": detail.story.updated_at.isoformat(),
+            "outlets": list(detail.outlets),
+            "sources": [
+                {
+                    "outlet": source.outlet,
+                    "title": source.title,
+                    "url": source.url,
+                    "published_at": source.published_at.isoformat(),
+                }
+                for source in detail.sources
+            ],
+            "actors": list(detail.actors),
+            "topics": list(detail.topics),
+            "positions": len(detail.positions),
+        }
+        for detail in stories
+    ]
+
+
+def print_stories(console: Console, stories: Sequence[StoryDetail], since: str) -> None:
+    """`newsdigest stories`: headline, sources and outlets, actors and topics of each story."""
+    if not stories:
+        console.print(f"No stories in the last {since}.")
+        return
+    for detail in stories:
+        count = len(detail.sources)
+        plural = "source" if count == 1 else "sources"
+        console.print(f"{when(detail.story.updated_at)}  {detail.story.headline}", markup=False)
+        console.print(f"      {count} {plural}: {', '.join(detail.outlets)}", markup=False)
+        if detail.actors:
+            console.print(f"      actors  {', '.join(detail.actors)}", markup=False)
+        if detail.topics:
+            console.print(f"      topics  {', '.join(detail.topics)}", markup=False)
+    noun = "story" if len(stories) == 1 else "stories"
+    console.print(f"{len(stories)} {noun} in the last {since}.")

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from digests.errors import ConfigError
-from digests.settings import AnalysisSettings, FetchSettings
+from digests.settings import AnalysisSettings, FetchSettings, StoriesSettings
 
 ENV_PREFIX = "NEWSDIGEST_"
 APP_NAME = "newsdigest"
@@ -61,6 +61,7 @@ class Settings(BaseSettings):
 
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    stories: StoriesSettings = Field(default_factory=StoriesSettings)
 
     @classmethod
     def settings_customise_sources(

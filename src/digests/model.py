@@ -342,3 +342,19 @@ class Delivery:
         _check_datetimes(self)
         if self.nonce is not None and len(self.nonce) > MAX_NONCE_LENGTH:
             raise ValueError("Delivery.nonce must be at most 25 characters (Discord's limit)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportedPosition:
+    """A position with where it was reported: the outlet (feed) and the article."""
+
+    position: Position
+    #: The feed's title, else its URL.
+    outlet: str
+    #: The article's link, if it has one.
+    url: str | None = None
+    #: When the article was published, else when we first saw it.
+    published_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_datetimes(self)

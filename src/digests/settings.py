@@ -54,3 +54,26 @@ class AnalysisSettings(BaseModel):
     spacy_model: str = Field(default=DEFAULT_SPACY_MODEL, min_length=1)
     #: A directory with actors/*.toml and topics.toml; empty: the bundled config/.
     vocabulary_dir: str = ""
+
+
+class StoriesSettings(BaseModel):
+    """How analysed articles are grouped into stories (see docs/stories.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Articles further apart in time than this never share a story; the clustering keeps the
+    #: articles of this window in memory (and reads them back from the store at start).
+    window_hours: float = Field(default=72.0, gt=0, le=24 * 60)
+    #: Two articles whose word 3-shingles of title and lead have at least this Jaccard
+    #: similarity (estimated by MinHash) are copies of one report: one story, whatever else.
+    near_duplicate_jaccard: float = Field(default=0.6, gt=0, le=1)
+    #: MinHash permutations per article: more estimate the Jaccard similarity better, and cost
+    #: more time and memory.
+    minhash_permutations: int = Field(default=128, ge=16, le=1024)
+    #: Reports of one event by different outlets: the least TF-IDF cosine similarity of their
+    #: titles and summaries ...
+    same_event_similarity: float = Field(default=0.3, gt=0, le=1)
+    #: ... the least number of actors both mention ...
+    min_shared_actors: int = Field(default=1, ge=1, le=20)
+    #: ... and the least number of topics both have, when both have topics.
+    min_shared_topics: int = Field(default=1, ge=0, le=20)

@@ -11,6 +11,7 @@ from digests.analysis._positions import Found as FoundPosition
 from digests.analysis._run import (
     BATCH_SIZE,
     ArticleDone,
+    OnAnalysed,
     Outcome,
     QueueRun,
     analyse_article,
@@ -27,6 +28,7 @@ __all__ = [
     "FoundActor",
     "FoundPosition",
     "FoundTopic",
+    "OnAnalysed",
     "Outcome",
     "QueueRun",
     "analyse_article",

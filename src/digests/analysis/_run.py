@@ -6,10 +6,16 @@ in one transaction. An article whose analysis fails is logged with its id and ma
 with no results and the error (``Article.analysis_error``): it is not retried until its content
 changes, since the same text would fail the same way. A database error stops the run; what was
 stored before it stays.
+
+After an article's results are stored, ``on_analysed`` (if given) gets the article as stored
+(with its new summary) and its mentions: the story clustering hooks in there
+(``digests.compose.StoryClusterer.on_analysed``) without this package importing it. An error
+it raises is logged, never a failure of the article's analysis.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import logging
@@ -24,6 +30,9 @@ from digests.model import ActorMention, Article, Position, TopicMention, utc_now
 from digests.store import Store
 
 log = logging.getLogger(__name__)
+
+#: Called after an article's analysis is stored: the article, its actor and topic mentions.
+OnAnalysed = Callable[[Article, Sequence[ActorMention], Sequence[TopicMention]], None]
 
 #: Articles read from the queue at once.
 BATCH_SIZE = 50
@@ -75,6 +84,7 @@ def analyse_queue(
     limit: int | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[ArticleDone], None] | None = None,
+    on_analysed: OnAnalysed | None = None,
 ) -> QueueRun:
     """Analyse queued articles until the queue is empty, or ``limit`` articles are done."""
     if batch_size < 1 or (limit is not None and limit < 0):
@@ -87,7 +97,7 @@ def analyse_queue(
         if not batch:
             break
         for article, result in zip(batch, _analyse_batch(analyzer, batch), strict=True):
-            done.append(_store_result(store, article, result))
+            done.append(_store_result(store, article, result, on_analysed))
             if progress is not None:
                 progress(done[-1])
     run = QueueRun.of(done)
@@ -101,9 +111,11 @@ def analyse_queue(
     return run
 
 
-def analyse_article(store: Store, analyzer: Analyzer, article: Article) -> ArticleDone:
+def analyse_article(
+    store: Store, analyzer: Analyzer, article: Article, *, on_analysed: OnAnalysed | None = None
+) -> ArticleDone:
     """Analyse one stored article and store what was found, or why it failed."""
-    return _store_result(store, article, _analyse_batch(analyzer, [article])[0])
+    return _store_result(store, article, _analyse_batch(analyzer, [article])[0], on_analysed)
 
 
 def _analyse_batch(analyzer: Analyzer, batch: Sequence[Article]) -> list[Analysis | Exception]:
@@ -122,11 +134,16 @@ def _analyse_batch(analyzer: Analyzer, batch: Sequence[Article]) -> list[Analysi
         return results
 
 
-def _store_result(store: Store, article: Article, result: Analysis | Exception) -> ArticleDone:
+def _store_result(
+    store: Store,
+    article: Article,
+    result: Analysis | Exception,
+    on_analysed: OnAnalysed | None = None,
+) -> ArticleDone:
     if article.id is None:
         raise ValueError("only a stored article can be analysed")
     if isinstance(result, Analysis):
-        return _save(store, article.id, article, result)
+        return _save(store, article.id, article, result, on_analysed=on_analysed)
     log.error(
         "the analysis of article %d failed; it is not retried until its content changes",
         article.id,
@@ -142,23 +159,41 @@ def _day(article: Article) -> dt.date | None:
 
 
 def _save(
-    store: Store, article_id: int, article: Article, analysis: Analysis, *, error: str | None = None
+    store: Store,
+    article_id: int,
+    article: Article,
+    analysis: Analysis,
+    *,
+    error: str | None = None,
+    on_analysed: OnAnalysed | None = None,
 ) -> ArticleDone:
-    """Replace the article's results with ``analysis``, and its error with ``error``."""
+    """Replace the article's results with ``analysis``, and its error with ``error``; then, for
+    a successful analysis, call ``on_analysed``."""
+    actors = _actor_mentions(article_id, analysis)
+    topics = _topic_mentions(article_id, analysis)
+    analysed_at = utc_now()
     try:
         stored = store.replace_analysis(
             article_id,
-            actors=_actor_mentions(article_id, analysis),
-            topics=_topic_mentions(article_id, analysis),
+            actors=actors,
+            topics=topics,
             found=_positions(article_id, analysis, article.published_at),
             summary=analysis.summary,
             error=error,
-            analysed_at=utc_now(),
+            analysed_at=analysed_at,
             content_hash=article.content_hash,
         )
     except ArticleNotFoundError:
         log.info("article %d was removed while it was analysed", article_id)
         return ArticleDone(article_id, Outcome.REMOVED)
+    if error is None and on_analysed is not None:
+        saved = dataclasses.replace(
+            article, analysed_at=analysed_at, analysis_summary=tuple(analysis.summary)
+        )
+        try:
+            on_analysed(saved, actors, topics)
+        except Exception:
+            log.exception("what follows the analysis of article %d failed", article_id)
     outcome = Outcome.ANALYSED if error is None else Outcome.FAILED
     return ArticleDone(article_id, outcome, len(stored), error)
 

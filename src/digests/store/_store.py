@@ -35,6 +35,7 @@ from digests.model import (
     FullText,
     Platform,
     Position,
+    ReportedPosition,
     Stance,
     Story,
     Subscription,
@@ -579,6 +580,134 @@ class Store:
             .order_by(positions.c.id)
         )
         return self._all(query, _position)
+
+    # -- the positions lookup -----------------------------------------------------------------
+
+    def reported_positions(
+        self,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        actor_keys: Sequence[str] = (),
+        speakers: Sequence[str] | None = None,
+        target_keys: Sequence[str] = (),
+        named_targets: Sequence[str] = (),
+        names: Sequence[str] = (),
+        exclude_actor_keys: Sequence[str] = (),
+        exclude_speakers: Sequence[str] | None = None,
+        topic: str | None = None,
+        limit: int = 1000,
+    ) -> list[ReportedPosition]:
+        """Positions stated in ``[start, end)``, newest first, each with its outlet and link.
+
+        By an actor: ``actor_keys`` (and, for a person, ``speakers``: the names they are stored
+        under). About an actor: ``target_keys``, or ``named_targets`` when the claim names one
+        of ``names`` (Putin is stored as the target "russia"); minus the positions of
+        ``exclude_actor_keys`` (whose ``speaker`` is one of ``exclude_speakers``, if given).
+        Positions without a date (an article without one) are never found.
+        """
+        by = self._within(positions.c.actor_key, actor_keys, positions.c.speaker, speakers)
+        about: list[sa.ColumnElement[bool]] = []
+        if target_keys:
+            about.append(positions.c.target_key.in_(target_keys))
+        if named_targets and names:
+            claim = sa.func.lower(positions.c.claim)
+            named = sa.or_(*(claim.contains(name.lower(), autoescape=True) for name in names))
+            about.append(sa.and_(positions.c.target_key.in_(named_targets), named))
+        conditions: list[sa.ColumnElement[bool]] = [
+            positions.c.stated_at >= start,
+            positions.c.stated_at < end,
+        ]
+        if by is not None:
+            conditions.append(by)
+        if about:
+            conditions.append(sa.or_(*about))
+        if by is None and not about:
+            raise ValueError("give actor_keys or target_keys")
+        excluded = self._within(
+            positions.c.actor_key, exclude_actor_keys, positions.c.speaker, exclude_speakers
+        )
+        if excluded is not None:
+            conditions.append(sa.not_(excluded))
+        if topic is not None:
+            conditions.append(positions.c.topic_key == topic)
+        query = (
+            sa.select(
+                *positions.c,
+                feeds.c.title.label("outlet_title_"),
+                feeds.c.url.label("feed_url_"),
+                articles.c.url.label("article_url_"),
+                sa.func.coalesce(articles.c.published_at, articles.c.first_seen_at).label(
+                    "article_date_"
+                ),
+            )
+            .select_from(positions.join(articles).join(feeds))
+            .where(*conditions)
+            .order_by(positions.c.stated_at.desc(), positions.c.id.desc())
+            .limit(limit)
+        )
+        return self._all(query, self._reported)
+
+    def latest_stances(
+        self,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        actor_keys: Sequence[str],
+        topics: Sequence[str],
+        speakers: Sequence[str] | None = None,
+    ) -> dict[str, Position]:
+        """The newest position of an actor (or, with ``speakers``, a person) on each of
+        ``topics`` in ``[start, end)``, by topic: one index seek per topic."""
+        by = self._within(positions.c.actor_key, actor_keys, positions.c.speaker, speakers)
+        if by is None or not topics:
+            return {}
+        newest = [
+            sa.select(*positions.c)
+            .where(
+                by,
+                positions.c.topic_key == topic,
+                positions.c.stated_at >= start,
+                positions.c.stated_at < end,
+            )
+            .order_by(positions.c.stated_at.desc(), positions.c.id.desc())
+            .limit(1)
+            .subquery()
+            for topic in dict.fromkeys(topics)
+        ]
+        query = sa.union_all(*(sa.select(*part.c) for part in newest))
+        with self._begin() as db:
+            found = [_position(row) for row in db.execute(query)]
+        return {item.topic_key or "": item for item in found}
+
+    @staticmethod
+    def _within(
+        actor_key: sa.Column[Any],
+        actor_keys: Sequence[str],
+        speaker: sa.Column[Any],
+        speakers: Sequence[str] | None,
+    ) -> sa.ColumnElement[bool] | None:
+        """``actor_key IN actor_keys`` (and ``speaker IN speakers`` when given); None when
+        there are no keys."""
+        if not actor_keys:
+            return None
+        condition: sa.ColumnElement[bool] = actor_key.in_(actor_keys)
+        if speakers is not None:
+            # coalesce: NOT (... AND NULL IN (...)) would drop the rows without a speaker
+            condition = sa.and_(condition, sa.func.coalesce(speaker, "").in_(speakers))
+        return condition
+
+    @staticmethod
+    def _reported(row: Row) -> ReportedPosition:
+        values = row._mapping
+        fields = {column.name: values[column.name] for column in positions.c}
+        position = Position(**{**fields, "stance": Stance(fields["stance"])})
+        return ReportedPosition(
+            position=position,
+            outlet=values["outlet_title_"] or values["feed_url_"],
+            url=values["article_url_"],
+            published_at=values["article_date_"],
+        )
 
     # -- stories ------------------------------------------------------------------------------
 

@@ -118,17 +118,21 @@ positions = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column("actor_key", sa.String(120), nullable=False, index=True),
+    sa.Column("actor_key", sa.String(120), nullable=False),
     sa.Column("stance", sa.String(20), nullable=False),
     sa.Column("claim", sa.Text, nullable=False),
     sa.Column("evidence", sa.Text, nullable=False),
     sa.Column("speaker", sa.Text),
     sa.Column("speaker_role", sa.Text),
     sa.Column("topic_key", sa.String(120), index=True),
-    sa.Column("target_key", sa.String(120), index=True),
+    sa.Column("target_key", sa.String(120)),
     sa.Column("channel", sa.Text),
     sa.Column("stated_at", UTCDateTime),
     sa.Column("confidence", sa.Float),
+    # The positions lookup: an actor's (or those aimed at an actor) in a window, newest first.
+    sa.Index("ix_positions_actor_key_stated_at", "actor_key", "stated_at"),
+    sa.Index("ix_positions_actor_key_topic_key_stated_at", "actor_key", "topic_key", "stated_at"),
+    sa.Index("ix_positions_target_key_stated_at", "target_key", "stated_at"),
 )
 
 subscriptions = sa.Table(

@@ -1,0 +1,96 @@
+"""The view types. Text in them is data (feed text, names): renderers escape it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceView:
+    """An outlet that reported something, with its link and date."""
+
+    outlet: str
+    url: str | None = None
+    published: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionItemView:
+    """One statement: who took which stance on what, and who reported it."""
+
+    #: claim, demand, accuse, reject, warn, propose or support
+    stance: str
+    claim: str
+    #: The actor the statement is attributed to (a state for its minister).
+    actor: str
+    speaker: str | None = None
+    speaker_role: str | None = None
+    #: The actor the statement is aimed at, if any.
+    target: str | None = None
+    #: The topic's label, if it has one.
+    topic: str | None = None
+    stated_at: dt.datetime
+    sources: tuple[SourceView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicSectionView:
+    """The statements on one topic; ``topic`` None: on no topic found."""
+
+    topic: str | None
+    topic_id: str | None
+    items: tuple[PositionItemView, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StanceChangeView:
+    """On a topic, the newest stance differs from the newest of the window before."""
+
+    topic: str
+    topic_id: str
+    before: str
+    before_at: dt.datetime
+    now: str
+    now_at: dt.datetime
+    claim: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionsView:
+    """The answer to `positions ACTOR`."""
+
+    actor: str
+    actor_id: str
+    #: country, organisation, armed_group, political_group or person
+    actor_kind: str
+    #: What the person typed, and whether it was a near miss ("rusia").
+    resolved_from: str
+    approximate: bool
+    #: Only this topic (its label), if one was asked for.
+    topic: str | None
+    since: dt.datetime
+    until: dt.datetime
+    sections: tuple[TopicSectionView, ...]
+    #: Statements of others aimed at the actor.
+    about: tuple[PositionItemView, ...]
+    changes: tuple[StanceChangeView, ...]
+    #: More was stored than the answer holds.
+    truncated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.sections and not self.about
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorView:
+    """What went wrong, what might have been meant, and what is accepted."""
+
+    message: str
+    suggestions: tuple[str, ...] = ()
+    hint: str | None = None
+
+
+#: Every view a renderer must handle.
+View = PositionsView | ErrorView

@@ -1,0 +1,92 @@
+"""Views built from the library's answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.views._types import (
+    ErrorView,
+    PositionItemView,
+    PositionsView,
+    SourceView,
+    StanceChangeView,
+    TopicSectionView,
+)
+from digests.compose import (
+    PositionItem,
+    PositionsResult,
+    UnknownActorError,
+    UnknownTopicError,
+)
+
+
+def positions_view(result: PositionsResult) -> PositionsView:
+    actor = result.actor
+    return PositionsView(
+        actor=actor.name,
+        actor_id=actor.key,
+        actor_kind=str(actor.kind),
+        resolved_from=result.match.typed,
+        approximate=not result.match.exact,
+        topic=result.topic.name if result.topic is not None else None,
+        since=result.since,
+        until=result.until,
+        sections=tuple(
+            TopicSectionView(
+                topic=section.topic.name if section.topic is not None else None,
+                topic_id=section.topic.key if section.topic is not None else None,
+                items=_items(section.items),
+            )
+            for section in result.sections
+        ),
+        about=_items(result.about),
+        changes=tuple(
+            StanceChangeView(
+                topic=change.topic.name,
+                topic_id=change.topic.key,
+                before=str(change.before),
+                before_at=change.before_at,
+                now=str(change.now),
+                now_at=change.now_at,
+                claim=change.now_claim,
+            )
+            for change in result.changes
+        ),
+        truncated=result.truncated,
+    )
+
+
+def _items(items: Iterable[PositionItem]) -> tuple[PositionItemView, ...]:
+    return tuple(
+        PositionItemView(
+            stance=str(item.stance),
+            claim=item.claim,
+            actor=item.actor_name,
+            speaker=item.speaker,
+            speaker_role=item.speaker_role,
+            target=item.target_name,
+            topic=item.topic_name,
+            stated_at=item.stated_at,
+            sources=tuple(
+                SourceView(outlet=source.outlet, url=source.url, published=source.published)
+                for source in item.sources
+            ),
+        )
+        for item in items
+    )
+
+
+def error_view(error: UnknownActorError | UnknownTopicError) -> ErrorView:
+    """An unknown actor or topic, with what might have been meant."""
+    if isinstance(error, UnknownActorError):
+        return ErrorView(
+            message=f"no actor called {error.key!r}",
+            suggestions=tuple(actor.name for actor in error.suggestions),
+            hint="give a country, organisation, group or person by name, alias, demonym "
+            "or ISO code (russia, US, Russian, zelensky)",
+        )
+    return ErrorView(
+        message=f"no topic called {error.key!r}",
+        suggestions=error.suggestions,
+        hint="give a topic id of config/topics.toml (ceasefire, sanctions, nuclear, ...)",
+    )

@@ -1,0 +1,203 @@
+"""The console's renderers: plain text for a terminal, Markdown for a file or a chat paste.
+
+One function per format, total over :data:`~bot.views.View`. Markdown escapes what feed text
+could use as markup; plain text prints it as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+from bot.views._types import (
+    ErrorView,
+    PositionItemView,
+    PositionsView,
+    SourceView,
+    StanceChangeView,
+    View,
+)
+
+#: How a stance reads after a name: "Russia rejects: ...".
+STANCE_VERBS = {
+    "claim": "says",
+    "demand": "demands",
+    "accuse": "accuses",
+    "reject": "rejects",
+    "warn": "warns",
+    "propose": "proposes",
+    "support": "supports",
+}
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def escape_markdown(text: str) -> str:
+    """Feed text made inert in Markdown: every character Markdown could read as markup gets
+    a backslash, and line breaks become spaces (a list item stays one item)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(text.split()))
+
+
+def _markdown_url(url: str) -> str:
+    """A link target that cannot close the link early."""
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def render_text(view: View) -> str:
+    """Plain text, for a terminal."""
+    if isinstance(view, ErrorView):
+        return _error(view, str)
+    return "\n".join(_positions(view, _Style.text())) + "\n"
+
+
+def render_markdown(view: View) -> str:
+    """Markdown, with feed text escaped."""
+    if isinstance(view, ErrorView):
+        return _error(view, escape_markdown)
+    return "\n".join(_positions(view, _Style.markdown())) + "\n"
+
+
+def render_error_line(view: ErrorView) -> str:
+    """An error as one line (for stderr)."""
+    return _error(view, str).rstrip("\n")
+
+
+def _error(view: ErrorView, escape: Callable[[str], str]) -> str:
+    parts = [escape(view.message)]
+    if view.suggestions:
+        parts.append("did you mean: " + ", ".join(escape(s) for s in view.suggestions) + "?")
+    if view.hint:
+        parts.append(escape(view.hint))
+    return "; ".join(parts) + "\n"
+
+
+class _Style:
+    """What differs between plain text and Markdown."""
+
+    def __init__(
+        self,
+        escape: Callable[[str], str],
+        heading: Callable[[str, int], str],
+        strong: Callable[[str], str],
+        link: Callable[[SourceView], str],
+    ) -> None:
+        self.escape = escape
+        self.heading = heading
+        self.strong = strong
+        self.link = link
+
+    @classmethod
+    def text(cls) -> _Style:
+        def heading(title: str, level: int) -> str:
+            return title if level == 1 else f"\n{title}"
+
+        def link(source: SourceView) -> str:
+            dated = f" ({_date(source.published)})" if source.published else ""
+            where = f" {source.url}" if source.url else ""
+            return f"{source.outlet}{dated}{where}"
+
+        return cls(str, heading, str, link)
+
+    @classmethod
+    def markdown(cls) -> _Style:
+        def heading(title: str, level: int) -> str:
+            return f"{'#' * level} {title}" if level == 1 else f"\n{'#' * level} {title}"
+
+        def link(source: SourceView) -> str:
+            outlet = escape_markdown(source.outlet)
+            named = f"[{outlet}]({_markdown_url(source.url)})" if source.url else outlet
+            return f"{named} ({_date(source.published)})" if source.published else named
+
+        return cls(escape_markdown, heading, lambda text: f"**{text}**", link)
+
+
+def _date(when: dt.datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when is not None else "undated"
+
+
+def _day(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d")
+
+
+def _window(view: PositionsView) -> str:
+    return f"since {_date(view.since)} ({_span(view.until - view.since)})"
+
+
+def _span(length: dt.timedelta) -> str:
+    minutes = int(length.total_seconds() // 60)
+    for unit, size in (("day", 24 * 60), ("hour", 60), ("minute", 1)):
+        if minutes % size == 0 and minutes >= size:
+            count = minutes // size
+            return f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
+    return f"the last {minutes} minutes"
+
+
+def _positions(view: PositionsView, style: _Style) -> Iterator[str]:
+    esc = style.escape
+    name = esc(view.actor)
+    about_topic = f" on {esc(view.topic)}" if view.topic else ""
+    yield style.heading(f"Positions of {name}{about_topic}, {_window(view)}", 1)
+    if view.approximate or view.resolved_from.casefold() != view.actor.casefold():
+        yield f"({esc(repr(view.resolved_from))} read as {name})"
+    if view.empty:
+        yield ""
+        yield (
+            f"No positions of {name}{about_topic} are stored {_window(view)}, and none by "
+            "others about it."
+        )
+        return
+    if view.changes:
+        yield style.heading("What changed", 2)
+        yield from (_change(change, style) for change in view.changes)
+    if not view.sections:
+        yield ""
+        yield f"No positions of {name}{about_topic} are stored {_window(view)}."
+    for section in view.sections:
+        yield style.heading(esc(section.topic) if section.topic else "Other topics", 2)
+        for item in section.items:
+            yield from _item(item, style, by_actor=False)
+    if view.about:
+        yield style.heading(f"About {name}, by others", 2)
+        for item in view.about:
+            yield from _item(item, style, by_actor=True)
+    if view.truncated:
+        yield ""
+        yield "(more were stored: narrow with --topic or --since)"
+
+
+def _change(change: StanceChangeView, style: _Style) -> str:
+    esc = style.escape
+    return (
+        f"- {esc(change.topic)}: {STANCE_VERBS.get(change.before, change.before)} on "
+        f"{_day(change.before_at)}, now {style.strong(STANCE_VERBS.get(change.now, change.now))}"
+        f" ({_day(change.now_at)}): {esc(_quoted(change.claim))}"
+    )
+
+
+def _item(item: PositionItemView, style: _Style, *, by_actor: bool) -> Iterator[str]:
+    esc = style.escape
+    who = _who(item, by_actor=by_actor, escape=esc)
+    verb = style.strong(STANCE_VERBS.get(item.stance, item.stance))
+    target = f" (at {esc(item.target)})" if item.target and item.target != item.actor else ""
+    topic = f" [{esc(item.topic)}]" if by_actor and item.topic else ""
+    yield f"- {_day(item.stated_at)} {who} {verb}{target}{topic}: {esc(_quoted(item.claim))}"
+    yield f"  {_sources(item.sources, style)}"
+
+
+def _who(item: PositionItemView, *, by_actor: bool, escape: Callable[[str], str]) -> str:
+    if item.speaker is None:
+        return escape(item.actor)
+    role = f", {item.speaker_role}" if item.speaker_role else ""
+    side = f" of {item.actor}" if (by_actor or item.speaker_role) else ""
+    return escape(
+        f"{item.speaker} ({(role + side).lstrip(', ')})" if role or side else item.speaker
+    )
+
+
+def _sources(sources: Sequence[SourceView], style: _Style) -> str:
+    label = "source" if len(sources) == 1 else f"{len(sources)} sources"
+    return f"{label}: " + "; ".join(style.link(source) for source in sources)
+
+
+def _quoted(claim: str) -> str:
+    return f"“{' '.join(claim.split())}”"
