@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import EXIT_CONFIG, EXIT_NOT_BUILT, cli
+from bot.cli import EXIT_CONFIG, cli
 from digests.feedlist import default_feeds_file, load_feed_list
 from digests.store import Store, head_revision
 from tests.feeds import items, rss
@@ -147,19 +147,6 @@ def test_a_custom_feeds_file_and_a_broken_one(
     assert broken.stderr.strip().splitlines() == [
         f"Error: {mine}: feeds.0.url: not an http or https URL: 'file:///etc/passwd'"
     ]
-
-
-@pytest.mark.parametrize(
-    ("args", "issue"),
-    [
-        (["digest"], "issue 5"),
-    ],
-)
-def test_skeletons_say_so_and_fail(args: list[str], issue: str) -> None:
-    result = invoke(*args)
-    assert result.exit_code == EXIT_NOT_BUILT
-    assert "is not built yet" in result.stderr
-    assert issue in result.stderr
 
 
 def test_subscriptions_lists_what_the_store_holds() -> None:

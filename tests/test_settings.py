@@ -11,7 +11,7 @@ import pytest
 from bot.settings import Settings, load_settings
 from digests.errors import ConfigError
 from digests.resources import config_file
-from digests.settings import AnalysisSettings, FetchSettings, StoriesSettings
+from digests.settings import AnalysisSettings, DigestSettings, FetchSettings, StoriesSettings
 
 
 def write(path: Path, text: str) -> Path:
@@ -154,11 +154,12 @@ def test_the_example_file_documents_every_key_at_its_default() -> None:
     example = config_file("settings.example.toml")
     text = example.read_text(encoding="utf-8")
     documented = set(re.findall(r"^#? ?([a-z_]+) = ", text, flags=re.MULTILINE))
-    fields = set(Settings.model_fields) - {"fetch", "analysis", "stories"}
+    fields = set(Settings.model_fields) - {"fetch", "analysis", "stories", "digest"}
     section_fields = (
         set(FetchSettings.model_fields)
         | set(AnalysisSettings.model_fields)
         | set(StoriesSettings.model_fields)
+        | set(DigestSettings.model_fields)
     )
     assert fields | section_fields <= documented
     # The keys it sets are the defaults: loading it changes nothing.

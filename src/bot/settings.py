@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from digests.errors import ConfigError
-from digests.settings import AnalysisSettings, FetchSettings, StoriesSettings
+from digests.settings import AnalysisSettings, DigestSettings, FetchSettings, StoriesSettings
 
 ENV_PREFIX = "NEWSDIGEST_"
 APP_NAME = "newsdigest"
@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     stories: StoriesSettings = Field(default_factory=StoriesSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -77,3 +77,21 @@ class StoriesSettings(BaseModel):
     min_shared_actors: int = Field(default=1, ge=1, le=20)
     #: ... and the least number of topics both have, when both have topics.
     min_shared_topics: int = Field(default=1, ge=0, le=20)
+
+
+class DigestSettings(BaseModel):
+    """What a digest holds and which window it covers (see docs/commands.md, digest)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: A subscription's digest covers the time since its last delivered digest, but never more
+    #: than this many hours (a first digest, or one after a long pause, covers this much).
+    max_window_hours: float = Field(default=48.0, gt=0, le=24 * 60)
+    #: Stories in a digest, at most (the best ranked).
+    max_stories: int = Field(default=10, ge=1, le=200)
+    #: Key positions shown with each story, at most.
+    max_positions_per_story: int = Field(default=3, ge=0, le=50)
+    #: Statements in the "positions of the day" section, at most (0: no such section).
+    positions_of_the_day: int = Field(default=5, ge=0, le=50)
+    #: A feed without a successful poll for this many hours is named as stale in the footer.
+    stale_after_hours: float = Field(default=6.0, gt=0, le=24 * 60)

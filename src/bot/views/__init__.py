@@ -4,24 +4,36 @@ the console's (plain text and Markdown) and JSON live here; Discord's and Slack'
 """
 
 from bot.views._types import (
+    DigestSectionView,
+    DigestView,
     ErrorView,
+    FeedNoticeView,
     PositionItemView,
     PositionsView,
     SourceView,
     StanceChangeView,
+    StoryView,
     TopicSectionView,
     View,
 )
-from bot.views.positions import error_view, positions_view
+from bot.views.digest import digest_view, story_view
+from bot.views.positions import error_view, position_item_views, positions_view
 
 __all__ = [
+    "DigestSectionView",
+    "DigestView",
     "ErrorView",
+    "FeedNoticeView",
     "PositionItemView",
     "PositionsView",
     "SourceView",
     "StanceChangeView",
+    "StoryView",
     "TopicSectionView",
     "View",
+    "digest_view",
     "error_view",
+    "position_item_views",
     "positions_view",
+    "story_view",
 ]

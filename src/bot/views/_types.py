@@ -84,6 +84,74 @@ class PositionsView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StoryView:
+    """One story: what happened, who reported it, and the key statements in it."""
+
+    story_id: int
+    headline: str
+    summary: str
+    #: The main topic's label and id, if it has one.
+    topic: str | None = None
+    topic_id: str | None = None
+    #: Actors mentioned, most reported first.
+    actors: tuple[str, ...] = ()
+    #: Every report, earliest first.
+    sources: tuple[SourceView, ...] = ()
+    #: Distinct feeds that reported it.
+    independent_sources: int
+    updated_at: dt.datetime
+    positions: tuple[PositionItemView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DigestSectionView:
+    """A digest's stories on one topic; ``topic`` None: on no topic found."""
+
+    topic: str | None
+    topic_id: str | None
+    stories: tuple[StoryView, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedNoticeView:
+    """A feed that failed or went stale: silence from it is not "no news"."""
+
+    outlet: str
+    url: str
+    #: failing, disabled or stale
+    trouble: str
+    error: str | None = None
+    last_success_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DigestView:
+    """A digest: the window's top stories by topic, the positions of the day, feed notices."""
+
+    since: dt.datetime
+    until: dt.datetime
+    #: The filters, as resolved (names and labels); empty: everything.
+    actors: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+    sections: tuple[DigestSectionView, ...] = ()
+    positions_of_the_day: tuple[PositionItemView, ...] = ()
+    feed_notices: tuple[FeedNoticeView, ...] = ()
+    #: Stories of the window that passed the filters; the digest shows the best of them.
+    matching_stories: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.sections
+
+    @property
+    def story_count(self) -> int:
+        return sum(len(section.stories) for section in self.sections)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorView:
     """What went wrong, what might have been meant, and what is accepted."""
 
@@ -93,4 +161,4 @@ class ErrorView:
 
 
 #: Every view a renderer must handle.
-View = PositionsView | ErrorView
+View = PositionsView | DigestView | StoryView | ErrorView

@@ -16,6 +16,7 @@ from digests.compose import (
     PositionItem,
     PositionsResult,
     UnknownActorError,
+    UnknownFeedError,
     UnknownTopicError,
 )
 
@@ -35,11 +36,11 @@ def positions_view(result: PositionsResult) -> PositionsView:
             TopicSectionView(
                 topic=section.topic.name if section.topic is not None else None,
                 topic_id=section.topic.key if section.topic is not None else None,
-                items=_items(section.items),
+                items=position_item_views(section.items),
             )
             for section in result.sections
         ),
-        about=_items(result.about),
+        about=position_item_views(result.about),
         changes=tuple(
             StanceChangeView(
                 topic=change.topic.name,
@@ -56,7 +57,8 @@ def positions_view(result: PositionsResult) -> PositionsView:
     )
 
 
-def _items(items: Iterable[PositionItem]) -> tuple[PositionItemView, ...]:
+def position_item_views(items: Iterable[PositionItem]) -> tuple[PositionItemView, ...]:
+    """Statements as views (the positions lookup's and a digest's)."""
     return tuple(
         PositionItemView(
             stance=str(item.stance),
@@ -76,14 +78,20 @@ def _items(items: Iterable[PositionItem]) -> tuple[PositionItemView, ...]:
     )
 
 
-def error_view(error: UnknownActorError | UnknownTopicError) -> ErrorView:
-    """An unknown actor or topic, with what might have been meant."""
+def error_view(error: UnknownActorError | UnknownTopicError | UnknownFeedError) -> ErrorView:
+    """An unknown actor, topic or feed, with what might have been meant."""
     if isinstance(error, UnknownActorError):
         return ErrorView(
             message=f"no actor called {error.key!r}",
             suggestions=tuple(actor.name for actor in error.suggestions),
             hint="give a country, organisation, group or person by name, alias, demonym "
             "or ISO code (russia, US, Russian, zelensky)",
+        )
+    if isinstance(error, UnknownFeedError):
+        return ErrorView(
+            message=f"no feed called {error.key!r}",
+            suggestions=error.suggestions,
+            hint="give a feed's title, URL or host (`newsdigest feeds list` shows them)",
         )
     return ErrorView(
         message=f"no topic called {error.key!r}",

@@ -11,11 +11,14 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from bot.views._types import (
+    DigestView,
     ErrorView,
+    FeedNoticeView,
     PositionItemView,
     PositionsView,
     SourceView,
     StanceChangeView,
+    StoryView,
     View,
 )
 
@@ -47,14 +50,22 @@ def render_text(view: View) -> str:
     """Plain text, for a terminal."""
     if isinstance(view, ErrorView):
         return _error(view, str)
-    return "\n".join(_positions(view, _Style.text())) + "\n"
+    return "\n".join(_lines(view, _Style.text())) + "\n"
 
 
 def render_markdown(view: View) -> str:
     """Markdown, with feed text escaped."""
     if isinstance(view, ErrorView):
         return _error(view, escape_markdown)
-    return "\n".join(_positions(view, _Style.markdown())) + "\n"
+    return "\n".join(_lines(view, _Style.markdown())) + "\n"
+
+
+def _lines(view: PositionsView | DigestView | StoryView, style: _Style) -> Iterator[str]:
+    if isinstance(view, PositionsView):
+        return _positions(view, style)
+    if isinstance(view, DigestView):
+        return _digest(view, style)
+    return _story(view, style, level=1)
 
 
 def render_error_line(view: ErrorView) -> str:
@@ -201,3 +212,79 @@ def _sources(sources: Sequence[SourceView], style: _Style) -> str:
 
 def _quoted(claim: str) -> str:
     return f"“{' '.join(claim.split())}”"
+
+
+# -- digests and stories ----------------------------------------------------------------------
+
+_TROUBLE = {
+    "failing": "its last poll failed",
+    "disabled": "polling stopped",
+    "stale": "no successful poll lately",
+}
+
+
+def _digest(view: DigestView, style: _Style) -> Iterator[str]:
+    esc = style.escape
+    window = f"since {_date(view.since)} ({_span(view.until - view.since)})"
+    yield style.heading(f"News digest, {window}", 1)
+    wanted = _wanted(view)
+    if wanted:
+        yield esc(f"For {wanted}")
+    if view.empty:
+        yield ""
+        yield f"Nothing new since {_date(view.since)}" + (" that matches." if wanted else ".")
+    else:
+        shown = view.story_count
+        if view.matching_stories > shown:
+            yield f"(the best {shown} of {view.matching_stories} stories)"
+        for section in view.sections:
+            yield style.heading(esc(section.topic) if section.topic else "Other news", 2)
+            for story in section.stories:
+                yield from _story(story, style, level=3)
+        if view.positions_of_the_day:
+            yield style.heading("Positions of the day", 2)
+            for item in view.positions_of_the_day:
+                yield from _item(item, style, by_actor=True)
+    if view.feed_notices:
+        yield style.heading("Feeds that may be missing news", 2)
+        yield from (_notice(notice, style) for notice in view.feed_notices)
+
+
+def _wanted(view: DigestView) -> str:
+    parts = []
+    for label, values in (
+        ("actors", view.actors),
+        ("topics", view.topics),
+        ("feeds", view.feeds),
+        ("keywords", view.keywords),
+    ):
+        if values:
+            parts.append(f"{label}: {', '.join(values)}")
+    if view.exclude_keywords:
+        parts.append(f"excluding: {', '.join(view.exclude_keywords)}")
+    return "; ".join(parts)
+
+
+def _story(view: StoryView, style: _Style, *, level: int) -> Iterator[str]:
+    esc = style.escape
+    yield style.heading(esc(view.headline), level)
+    if level == 1 and view.topic:
+        yield f"({esc(view.topic)}, last report {_date(view.updated_at)})"
+    if view.summary:
+        yield esc(" ".join(view.summary.split()))
+    outlets = view.independent_sources
+    label = "1 outlet" if outlets == 1 else f"{outlets} outlets"
+    yield f"{label}: " + "; ".join(style.link(source) for source in view.sources)
+    for item in view.positions:
+        yield from _item(item, style, by_actor=True)
+
+
+def _notice(notice: FeedNoticeView, style: _Style) -> str:
+    esc = style.escape
+    since = (
+        f", last success {_date(notice.last_success_at)}"
+        if notice.last_success_at
+        else ", never polled successfully"
+    )
+    error = f": {esc(' '.join(notice.error.split()))}" if notice.error else ""
+    return f"- {esc(notice.outlet)}: {_TROUBLE.get(notice.trouble, notice.trouble)}{since}{error}"

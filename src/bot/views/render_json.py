@@ -10,9 +10,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from bot.views._types import ErrorView, PositionsView, View
+from bot.views._types import DigestView, ErrorView, PositionsView, StoryView, View
 
-_NAMES: dict[type, str] = {PositionsView: "positions", ErrorView: "error"}
+_NAMES: dict[type, str] = {
+    PositionsView: "positions",
+    DigestView: "digest",
+    StoryView: "story",
+    ErrorView: "error",
+}
 
 
 def view_data(view: View) -> dict[str, Any]:
@@ -20,7 +25,7 @@ def view_data(view: View) -> dict[str, Any]:
     data = _plain(view)
     assert isinstance(data, dict)
     extra: dict[str, Any] = {"view": _NAMES[type(view)]}
-    if isinstance(view, PositionsView):
+    if isinstance(view, PositionsView | DigestView):
         extra["empty"] = view.empty
     return {**extra, **data}
 

@@ -1,8 +1,21 @@
-"""Composing answers from the store: actor and topic resolution, the positions lookup, stories.
+"""Composing answers from the store: actor and topic resolution, the positions lookup, stories,
+digests.
 
 Everything here is platform-neutral data; `bot.views` turns it into views and renders them.
 """
 
+from digests.compose._digest import (
+    Digest,
+    DigestSection,
+    DigestStory,
+    DigestWindow,
+    FeedNotice,
+    FeedTrouble,
+    UnknownFeedError,
+    compose_digest,
+    digest_window,
+    resolve_feeds,
+)
 from digests.compose._positions import (
     PositionItem,
     PositionsResult,
@@ -36,6 +49,12 @@ __all__ = [
     "MAX_SUGGESTIONS",
     "ActorMatch",
     "ActorResolver",
+    "Digest",
+    "DigestSection",
+    "DigestStory",
+    "DigestWindow",
+    "FeedNotice",
+    "FeedTrouble",
     "Placement",
     "PositionItem",
     "PositionsResult",
@@ -49,10 +68,14 @@ __all__ = [
     "StorySource",
     "TopicSection",
     "UnknownActorError",
+    "UnknownFeedError",
     "UnknownTopicError",
+    "compose_digest",
+    "digest_window",
     "get_story_detail",
     "list_stories",
     "lookup_positions",
     "merge_positions",
+    "resolve_feeds",
     "resolve_topic",
 ]
