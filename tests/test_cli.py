@@ -111,7 +111,8 @@ def test_run_polls_once_analyses_and_says_what_is_not_built(loopback_feeds: list
     assert "5 articles wait for analysis." in result.output
     assert "Analysed 5 articles: " in result.output
     assert ", 0 failed, 0 still queued." in result.output
-    assert "Not built yet: digests (issue 5)" in result.output
+    assert "Read what came in with `newsdigest digest`" in result.output
+    assert "Not built yet: chat adapters" in result.output
 
 
 def test_default_feeds_are_added_once_in_a_databases_life(

@@ -5,11 +5,14 @@ match first, edits and deletions reach the index, and typed syntax is never read
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import cli
 from digests.compose._search import EmptyQueryError, search
-from digests.model import UTC, Article, Feed, Position, Stance
+from digests.model import UTC, Article, Feed, Position, Stance, utc_now
 from digests.store import Store
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -102,3 +105,48 @@ def test_a_query_without_words_is_refused(store: Store) -> None:
 
 def _fields(article: Article) -> dict[str, object]:
     return {name: getattr(article, name) for name in article.__slots__}  # type: ignore[attr-defined]
+
+
+def test_the_search_command_in_three_formats(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDIGEST_DATABASE_URL", database_url)
+    with Store.open(database_url) as store:
+        feed = store.add_feed(Feed(url="https://feeds.example/w", title="World *Wire*"))
+        article = store.add_article(
+            Article(
+                feed_id=feed.id or 0,
+                key="k",
+                title="Truce [monitors] named",
+                text="Monitors for the truce were named on Monday.",
+                url="https://news.example/k",
+                first_seen_at=utc_now(),
+            )
+        )
+        assert article.id
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(cli, ["search", *args], prog_name="newsdigest")
+        return result.exit_code, result.stdout, result.stderr
+
+    code, text, _ = run("truce", "monitors")
+    assert code == 0
+    assert "Truce [monitors] named" in text
+    assert "World *Wire*" in text
+    code, markdown, _ = run("truce", "--format", "markdown")
+    assert code == 0
+    assert r"Truce \[monitors\] named" in markdown  # feed text cannot become markup
+    code, data, _ = run("truce", "--format", "json")
+    assert code == 0
+    parsed = json.loads(data)
+    assert (parsed["view"], parsed["empty"]) == ("search", False)
+    assert parsed["articles"][0]["source"]["url"] == "https://news.example/k"
+    code, nothing, _ = run("uranium")
+    assert (code, "Nothing stored since" in nothing) == (0, True)
+    code, _, error = run("?!")
+    assert code == 2
+    assert "give at least one word" in error
+    code, _, error = run("truce", "--since", "7x")
+    assert code == 2
+    assert "--since" in error

@@ -137,8 +137,10 @@ def run(app: App) -> None:
             run = _analyse_queue(app, service.store, show_progress=True)
             cli_output.print_analysis_run(out, run, service.store.count_queued())
     out.print(
-        "Not built yet: digests (issue 5), chat adapters (6, 7) and the scheduler that keeps "
-        "polling and delivers (8). Poll and analyse again with `newsdigest ingest`."
+        "Read what came in with `newsdigest digest`, `newsdigest positions ACTOR` or "
+        "`newsdigest stories`. Not built yet: chat adapters (issues 6, 7) and the scheduler "
+        "that keeps polling and delivers digests on time (8); poll and analyse again with "
+        "`newsdigest ingest`."
     )
 
 
@@ -510,6 +512,58 @@ def positions(
     with Store.open(settings.resolved_database_url()) as store:
         result = lookup_positions(store, resolver, match, topic=topic, since=window, limit=limit)
     view = positions_view(result)
+    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
+    sys.stdout.write(render(view))
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option(
+    "--since",
+    default="7d",
+    show_default=True,
+    help="How far back: a number and m, h, d or w (90m, 24h, 7d, 2w).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=100),
+    default=10,
+    show_default=True,
+    help="At most this many articles, and as many statements.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Plain text, Markdown, or one JSON object.",
+)
+@pass_app
+def search(app: App, *, query: tuple[str, ...], since: str, limit: int, output: str) -> None:
+    """Stored articles and statements that hold every word of QUERY (word forms count:
+    "sanction" finds "sanctions"), best first."""
+    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
+    from bot.views import search_view  # noqa: PLC0415
+    from bot.views.render_console import render_markdown, render_text  # noqa: PLC0415
+    from bot.views.render_json import render_json  # noqa: PLC0415
+    from digests.compose import EmptyQueryError  # noqa: PLC0415
+    from digests.compose import search as find  # noqa: PLC0415
+    from digests.model import utc_now  # noqa: PLC0415
+    from digests.store import Store  # noqa: PLC0415
+    from digests.vocab import load_vocabulary  # noqa: PLC0415
+
+    try:
+        window = parse_duration(since)
+    except ValueError as error:
+        raise BadInput(f"--since: {error}") from error
+    settings = app.loaded.settings
+    with Store.open(settings.resolved_database_url()) as store:
+        try:
+            result = find(store, " ".join(query), utc_now() - window, limit)
+        except EmptyQueryError as error:
+            raise BadInput(f"QUERY: {error}") from error
+    view = search_view(result, load_vocabulary(settings.analysis.vocabulary_dir or None))
     render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
     sys.stdout.write(render(view))
 

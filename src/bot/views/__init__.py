@@ -4,12 +4,14 @@ the console's (plain text and Markdown) and JSON live here; Discord's and Slack'
 """
 
 from bot.views._types import (
+    ArticleHitView,
     DigestSectionView,
     DigestView,
     ErrorView,
     FeedNoticeView,
     PositionItemView,
     PositionsView,
+    SearchView,
     SourceView,
     StanceChangeView,
     StoryView,
@@ -18,14 +20,17 @@ from bot.views._types import (
 )
 from bot.views.digest import digest_view, story_view
 from bot.views.positions import error_view, position_item_views, positions_view
+from bot.views.search import search_view
 
 __all__ = [
+    "ArticleHitView",
     "DigestSectionView",
     "DigestView",
     "ErrorView",
     "FeedNoticeView",
     "PositionItemView",
     "PositionsView",
+    "SearchView",
     "SourceView",
     "StanceChangeView",
     "StoryView",
@@ -35,5 +40,6 @@ __all__ = [
     "error_view",
     "position_item_views",
     "positions_view",
+    "search_view",
     "story_view",
 ]

@@ -161,4 +161,28 @@ class ErrorView:
 
 
 #: Every view a renderer must handle.
-View = PositionsView | DigestView | StoryView | ErrorView
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleHitView:
+    """An article a search found."""
+
+    title: str
+    source: SourceView
+    #: The analysis's summary, or the feed's teaser, if any.
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchView:
+    """What a search found: articles and statements that hold every word of the query."""
+
+    query: str
+    since: dt.datetime
+    articles: tuple[ArticleHitView, ...] = ()
+    positions: tuple[PositionItemView, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.articles and not self.positions
+
+
+View = PositionsView | DigestView | StoryView | SearchView | ErrorView

@@ -16,6 +16,7 @@ from bot.views._types import (
     FeedNoticeView,
     PositionItemView,
     PositionsView,
+    SearchView,
     SourceView,
     StanceChangeView,
     StoryView,
@@ -60,11 +61,15 @@ def render_markdown(view: View) -> str:
     return "\n".join(_lines(view, _Style.markdown())) + "\n"
 
 
-def _lines(view: PositionsView | DigestView | StoryView, style: _Style) -> Iterator[str]:
+def _lines(
+    view: PositionsView | DigestView | StoryView | SearchView, style: _Style
+) -> Iterator[str]:
     if isinstance(view, PositionsView):
         return _positions(view, style)
     if isinstance(view, DigestView):
         return _digest(view, style)
+    if isinstance(view, SearchView):
+        return _search(view, style)
     return _story(view, style, level=1)
 
 
@@ -288,3 +293,25 @@ def _notice(notice: FeedNoticeView, style: _Style) -> str:
     )
     error = f": {esc(' '.join(notice.error.split()))}" if notice.error else ""
     return f"- {esc(notice.outlet)}: {_TROUBLE.get(notice.trouble, notice.trouble)}{since}{error}"
+
+
+# -- search -------------------------------------------------------------------------------------
+
+
+def _search(view: SearchView, style: _Style) -> Iterator[str]:
+    esc = style.escape
+    yield style.heading(f"Search: {esc(view.query)}, since {_date(view.since)}", 1)
+    if view.empty:
+        yield f"Nothing stored since {_date(view.since)} holds every word of that."
+        return
+    if view.articles:
+        yield style.heading("Articles", 2)
+        for hit in view.articles:
+            yield f"- {style.strong(esc(hit.title))}"
+            if hit.summary:
+                yield f"  {esc(' '.join(hit.summary.split()))}"
+            yield f"  {_sources((hit.source,), style)}"
+    if view.positions:
+        yield style.heading("Statements", 2)
+        for item in view.positions:
+            yield from _item(item, style, by_actor=True)

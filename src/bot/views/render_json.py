@@ -10,12 +10,13 @@ import datetime as dt
 import json
 from typing import Any
 
-from bot.views._types import DigestView, ErrorView, PositionsView, StoryView, View
+from bot.views._types import DigestView, ErrorView, PositionsView, SearchView, StoryView, View
 
 _NAMES: dict[type, str] = {
     PositionsView: "positions",
     DigestView: "digest",
     StoryView: "story",
+    SearchView: "search",
     ErrorView: "error",
 }
 
@@ -25,7 +26,7 @@ def view_data(view: View) -> dict[str, Any]:
     data = _plain(view)
     assert isinstance(data, dict)
     extra: dict[str, Any] = {"view": _NAMES[type(view)]}
-    if isinstance(view, PositionsView | DigestView):
+    if isinstance(view, PositionsView | DigestView | SearchView):
         extra["empty"] = view.empty
     return {**extra, **data}
 

@@ -32,6 +32,7 @@ from digests.compose._resolve import (
     UnknownTopicError,
     resolve_topic,
 )
+from digests.compose._search import EmptyQueryError, SearchResult, search
 from digests.compose._stories import (
     Placement,
     Reason,
@@ -53,12 +54,14 @@ __all__ = [
     "DigestSection",
     "DigestStory",
     "DigestWindow",
+    "EmptyQueryError",
     "FeedNotice",
     "FeedTrouble",
     "Placement",
     "PositionItem",
     "PositionsResult",
     "Reason",
+    "SearchResult",
     "Source",
     "StanceChange",
     "StoryClusterer",
@@ -78,4 +81,5 @@ __all__ = [
     "merge_positions",
     "resolve_feeds",
     "resolve_topic",
+    "search",
 ]
