@@ -21,11 +21,13 @@ from bot.views.render_console import render_markdown, render_text
 from bot.views.render_json import render_json
 from digests.compose import (
     Digest,
+    DigestSnapshot,
     FeedTrouble,
     UnknownActorError,
     UnknownFeedError,
     UnknownTopicError,
     compose_digest,
+    compose_digests,
     digest_window,
 )
 from digests.model import (
@@ -329,6 +331,73 @@ def test_key_positions_and_positions_of_the_day(store: Store, vocabulary: Vocabu
     assert not compose(
         store, vocabulary, settings=DigestSettings(positions_of_the_day=0)
     ).positions_of_the_day
+
+
+def test_many_digests_from_one_read_are_those_composed_one_by_one(
+    store: Store, vocabulary: Vocabulary
+) -> None:
+    a, b = feed(store, "Alpha"), feed(store, "Beta Wire", failure_count=2, last_error="503")
+    c = feed(store, "Gamma", last_success_at=NOW - 9 * HOUR)
+    demand = ("ukraine", Stance.DEMAND, "Russia must withdraw its troops", "ceasefire")
+    reject = ("russia", Stance.REJECT, "Russia rejects the ceasefire proposal", "ceasefire")
+    warn = ("dmitry-peskov", Stance.WARN, "the Baltic states face consequences", None)
+    story(
+        store,
+        "Ceasefire talks resume in Geneva",
+        [a, b],
+        topics=("ceasefire",),
+        positions=[demand, reject],
+    )
+    story(
+        store,
+        "Sanctions on Iranian oil widen",
+        [b],
+        actors=("iran", "united-states"),
+        topics=("sanctions",),
+        at=NOW - 5 * HOUR,
+    )
+    story(
+        store,
+        "Kremlin spokesman warns Baltic states",
+        [a, b, c],
+        actors=("estonia",),
+        topics=("security",),
+        positions=[warn],
+        at=NOW - 30 * HOUR,
+    )
+    story(store, "Front line moves", [c], positions=[demand], at=NOW - 2 * HOUR)
+    story(store, "Old news", [a], at=NOW - 3 * DAY)
+    cases = [
+        SubscriptionFilters(),
+        SubscriptionFilters(actors=("Russia",)),
+        SubscriptionFilters(actors=("iran", "estonia"), topics=("security", "sanctions")),
+        SubscriptionFilters(topics=("conflict",)),
+        SubscriptionFilters(feeds=("beta wire",)),
+        SubscriptionFilters(feeds=("gamma",), actors=("ukraine",)),
+        SubscriptionFilters(keywords=("GENEVA", "iranian oil")),
+        SubscriptionFilters(exclude_keywords=("kremlin", "oil")),
+        SubscriptionFilters(actors=("russia",), feeds=("Alpha",), exclude_keywords=("geneva",)),
+        SubscriptionFilters(keywords=("gene",)),
+    ]
+    windows = [(NOW - DAY, NOW), (NOW - 2 * DAY, NOW), (NOW - 6 * HOUR, NOW - HOUR)]
+    requests = [(filters, start, end) for filters in cases for start, end in windows]
+    settings = DigestSettings(max_stories=3, max_positions_per_story=1)
+    one_by_one = [
+        compose_digest(store, vocabulary, filters, start, end, settings=settings)
+        for filters, start, end in requests
+    ]
+    assert compose_digests(store, vocabulary, requests, settings=settings) == one_by_one
+    assert len({d.matching_stories for d in one_by_one}) > 2  # the filters do differ
+    assert any(d.positions_of_the_day for d in one_by_one)
+    assert any(d.feed_notices for d in one_by_one)
+    snapshot = DigestSnapshot.read(store, vocabulary, NOW - 2 * DAY, NOW)
+    with pytest.raises(UnknownActorError):
+        snapshot.compose(
+            SubscriptionFilters(actors=("nowhereland",)), NOW - DAY, NOW, settings=settings
+        )
+    with pytest.raises(ValueError, match="within"):
+        snapshot.compose(SubscriptionFilters(), NOW - 3 * DAY, NOW, settings=settings)
+    assert compose_digests(store, vocabulary, [], settings=settings) == []
 
 
 def test_the_footer_names_failing_disabled_and_stale_feeds(

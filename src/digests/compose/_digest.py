@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -33,7 +34,17 @@ from digests.compose._positions import SAME_CLAIM, PositionItem, Source, normali
 from digests.compose._resolve import MAX_SUGGESTIONS, ActorResolver, resolve_topic
 from digests.compose._stories import StoryPosition, article_time, merge_positions
 from digests.errors import NotFoundError
-from digests.model import Actor, ActorKind, Feed, Stance, Story, SubscriptionFilters, Topic, utc_now
+from digests.model import (
+    Actor,
+    ActorKind,
+    Feed,
+    Position,
+    Stance,
+    Story,
+    SubscriptionFilters,
+    Topic,
+    utc_now,
+)
 from digests.settings import DigestSettings
 from digests.store import Store
 from digests.store._digests import last_digest_delivered_at
@@ -218,81 +229,263 @@ def compose_digest(
     """
     if window_end <= window_start:
         raise ValueError("the window must end after it starts")
-    actors = _actors(vocabulary, resolver, filters.actors)
-    topics = tuple(dict.fromkeys(resolve_topic(vocabulary, typed) for typed in filters.topics))
-    all_feeds = store.list_feeds()
-    wanted_feeds = {
-        feed.id: feed for typed in filters.feeds for feed in resolve_feeds(all_feeds, typed)
-    }
-    match = _Match(
-        actor_groups=tuple(_speakers_for(vocabulary, actor) for actor in actors),
-        topic_groups=tuple(_subtopics(vocabulary, topic) for topic in topics),
-        feed_ids=frozenset(key for key in wanted_feeds if key is not None),
-        keywords=tuple(_phrase(word) for word in filters.keywords if word.strip()),
-        excluded=tuple(_phrase(word) for word in filters.exclude_keywords if word.strip()),
+    snapshot = DigestSnapshot.read(store, vocabulary, window_start, window_end)
+    return snapshot.compose(filters, window_start, window_end, settings=settings, resolver=resolver)
+
+
+def compose_digests(
+    store: Store,
+    vocabulary: Vocabulary,
+    requests: Sequence[tuple[SubscriptionFilters, dt.datetime, dt.datetime]],
+    *,
+    settings: DigestSettings,
+    resolver: ActorResolver | None = None,
+) -> list[Digest]:
+    """The digests of many ``(filters, window_start, window_end)``, in order, each the same as
+    :func:`compose_digest` would give, from one read of the store (:class:`DigestSnapshot`).
+
+    The first filter that fails to resolve raises, as in :func:`compose_digest`; to go on past
+    one, read a snapshot and call :meth:`DigestSnapshot.compose` for each.
+    """
+    if not requests:
+        return []
+    for _filters, start, end in requests:
+        if end <= start:
+            raise ValueError("the window must end after it starts")
+    snapshot = DigestSnapshot.read(
+        store,
+        vocabulary,
+        min(start for _f, start, _e in requests),
+        max(end for _f, _s, end in requests),
     )
-    found = [
-        story
-        for story in stories_updated_since(store, window_start)
-        if story.updated_at < window_end
+    resolver = resolver or ActorResolver(vocabulary)
+    return [
+        snapshot.compose(filters, start, end, settings=settings, resolver=resolver)
+        for filters, start, end in requests
     ]
-    ids = [_story_id(story) for story in found]
-    sources = stories_sources(store, ids)
-    mentioned_actors, mentioned_topics = stories_mentions(store, ids)
-    said = stories_positions(store, ids)
-    candidates: list[_Candidate] = []
-    for story in found:
-        story_id = _story_id(story)
-        candidate = _Candidate(
-            story=story,
-            sources=sources.get(story_id, []),
-            actors=[key for key, _count in mentioned_actors.get(story_id, ())],
-            topics=[key for key, _count in mentioned_topics.get(story_id, ())],
-            positions=merge_positions(said.get(story_id, ())),
+
+
+class DigestSnapshot:
+    """The stories of a span of time as the store holds them (their reports and outlets,
+    actors, topics and positions) and the feeds, read once, to compose many digests of windows
+    within ``[start, end)`` (:meth:`compose`). Digests composed from it are those
+    :func:`compose_digest` gives while the store does not change."""
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        stories: Sequence[Story],
+        sources: Mapping[int, list[SourcedArticle]],
+        mentioned_actors: Mapping[int, Sequence[tuple[str, int]]],
+        mentioned_topics: Mapping[int, Sequence[tuple[str, int]]],
+        said: Mapping[int, Sequence[Position]],
+        feeds: Sequence[Feed],
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.start = start
+        self.end = end
+        self.feeds = list(feeds)
+        #: Newest first (by latest report, then id), as the store lists them.
+        self._candidates = [
+            _Candidate(
+                story=story,
+                sources=sources.get(_story_id(story), []),
+                actors=[key for key, _count in mentioned_actors.get(_story_id(story), ())],
+                topics=[key for key, _count in mentioned_topics.get(_story_id(story), ())],
+                positions=merge_positions(said.get(_story_id(story), ())),
+            )
+            for story in stories
+        ]
+        # Which candidates (by index) have an actor, a topic, a feed: to find quickly the few a
+        # filter can match; the filter itself (_Match.share) still decides.
+        self._by_actor: dict[str, set[int]] = defaultdict(set)
+        self._by_topic: dict[str, set[int]] = defaultdict(set)
+        self._by_feed: dict[int, set[int]] = defaultdict(set)
+        for index, candidate in enumerate(self._candidates):
+            for key in candidate.actor_keys:
+                self._by_actor[key].add(index)
+            for key in candidate.topic_keys:
+                self._by_topic[key].add(index)
+            for feed_id in candidate.feed_ids:
+                self._by_feed[feed_id].add(index)
+        self._speakers: dict[str, frozenset[str]] = {}
+        self._subtopics: dict[str, frozenset[str]] = {}
+        self._windows: dict[tuple[dt.datetime, dt.datetime], list[int]] = {}
+        self._of_the_day: dict[tuple[object, ...], tuple[PositionItem, ...]] = {}
+        self._notices: dict[tuple[object, ...], tuple[FeedNotice, ...]] = {}
+
+    @classmethod
+    def read(
+        cls, store: Store, vocabulary: Vocabulary, start: dt.datetime, end: dt.datetime
+    ) -> DigestSnapshot:
+        """The stories with a report in ``[start, end)``, and the feeds."""
+        if end <= start:
+            raise ValueError("the window must end after it starts")
+        found = [story for story in stories_updated_since(store, start) if story.updated_at < end]
+        ids = [_story_id(story) for story in found]
+        mentioned_actors, mentioned_topics = stories_mentions(store, ids)
+        return cls(
+            vocabulary,
+            start,
+            end,
+            stories=found,
+            sources=stories_sources(store, ids),
+            mentioned_actors=mentioned_actors,
+            mentioned_topics=mentioned_topics,
+            said=stories_positions(store, ids),
+            feeds=store.list_feeds(),
         )
-        share = match.share(candidate)
-        if share is None:
-            continue
-        recency = (story.updated_at - window_start) / (window_end - window_start)
-        candidate.score = (
-            candidate.independent
-            + RECENCY_WEIGHT * min(max(recency, 0.0), 1.0)
-            + MATCH_WEIGHT * share
+
+    def compose(
+        self,
+        filters: SubscriptionFilters,
+        window_start: dt.datetime,
+        window_end: dt.datetime,
+        *,
+        settings: DigestSettings,
+        resolver: ActorResolver | None = None,
+    ) -> Digest:
+        """The digest of ``[window_start, window_end)`` (within the snapshot's span) for
+        ``filters``, as :func:`compose_digest` composes it."""
+        if window_end <= window_start:
+            raise ValueError("the window must end after it starts")
+        if window_start < self.start or window_end > self.end:
+            raise ValueError("the window must lie within the snapshot's")
+        vocabulary = self.vocabulary
+        actors = _actors(vocabulary, resolver, filters.actors)
+        topics = tuple(dict.fromkeys(resolve_topic(vocabulary, typed) for typed in filters.topics))
+        wanted_feeds = {
+            feed.id: feed for typed in filters.feeds for feed in resolve_feeds(self.feeds, typed)
+        }
+        match = _Match(
+            actor_groups=tuple(self._speakers_for(actor) for actor in actors),
+            topic_groups=tuple(self._subtopics_of(topic) for topic in topics),
+            feed_ids=frozenset(key for key in wanted_feeds if key is not None),
+            keywords=tuple(_phrase(word) for word in filters.keywords if word.strip()),
+            excluded=tuple(_phrase(word) for word in filters.exclude_keywords if word.strip()),
         )
-        candidates.append(candidate)
-    candidates.sort(key=lambda c: (-c.score, -c.story.updated_at.timestamp(), -_story_id(c.story)))
-    favoured = frozenset(key for group in match.actor_groups for key in group)
-    chosen = [
-        _digest_story(candidate, vocabulary, settings.max_positions_per_story, favoured)
-        for candidate in candidates[: settings.max_stories]
-    ]
-    return Digest(
-        since=window_start,
-        until=window_end,
-        filters=filters,
-        actors=actors,
-        topics=topics,
-        feeds=tuple(_outlet(feed) for feed in wanted_feeds.values()),
-        sections=_sections(chosen),
-        positions_of_the_day=_positions_of_the_day(
-            candidates, vocabulary, window_start, window_end, settings.positions_of_the_day
-        ),
-        feed_notices=_feed_notices(
-            list(wanted_feeds.values()) if wanted_feeds else all_feeds,
+        span = window_end - window_start
+        scored: list[tuple[float, _Candidate]] = []
+        for index in self._may_match(match, window_start, window_end):
+            candidate = self._candidates[index]
+            share = match.share(candidate)
+            if share is None:
+                continue
+            recency = (candidate.story.updated_at - window_start) / span
+            score = (
+                candidate.independent
+                + RECENCY_WEIGHT * min(max(recency, 0.0), 1.0)
+                + MATCH_WEIGHT * share
+            )
+            scored.append((score, candidate))
+        scored.sort(key=lambda pair: (-pair[0], -pair[1].timestamp, -pair[1].story_id))
+        favoured = frozenset(key for group in match.actor_groups for key in group)
+        chosen = [
+            _digest_story(candidate, score, vocabulary, settings.max_positions_per_story, favoured)
+            for score, candidate in scored[: settings.max_stories]
+        ]
+        matching = [candidate for _score, candidate in scored]
+        day_key = (
+            window_start,
             window_end,
-            dt.timedelta(hours=settings.stale_after_hours),
-        ),
-        matching_stories=len(candidates),
-    )
+            settings.positions_of_the_day,
+            tuple(candidate.story_id for candidate in matching),
+        )
+        of_the_day = self._of_the_day.get(day_key)
+        if of_the_day is None:
+            of_the_day = _positions_of_the_day(
+                matching, vocabulary, window_start, window_end, settings.positions_of_the_day
+            )
+            self._of_the_day[day_key] = of_the_day
+        notices_key = (window_end, settings.stale_after_hours, tuple(wanted_feeds))
+        notices = self._notices.get(notices_key)
+        if notices is None:
+            notices = _feed_notices(
+                list(wanted_feeds.values()) if wanted_feeds else self.feeds,
+                window_end,
+                dt.timedelta(hours=settings.stale_after_hours),
+            )
+            self._notices[notices_key] = notices
+        return Digest(
+            since=window_start,
+            until=window_end,
+            filters=filters,
+            actors=actors,
+            topics=topics,
+            feeds=tuple(_outlet(feed) for feed in wanted_feeds.values()),
+            sections=_sections(chosen),
+            positions_of_the_day=of_the_day,
+            feed_notices=notices,
+            matching_stories=len(scored),
+        )
+
+    def _may_match(self, match: _Match, start: dt.datetime, end: dt.datetime) -> list[int]:
+        """The candidates of the window (by index, in the store's order) that have one of the
+        filter's feeds, actors and topics, for each kind the filter names: a superset of those
+        that pass it."""
+        window = self._windows.get((start, end))
+        if window is None:
+            window = [
+                index
+                for index, candidate in enumerate(self._candidates)
+                if start <= candidate.story.updated_at < end
+            ]
+            self._windows[(start, end)] = window
+        narrowed: set[int] | None = None
+        needs: list[set[int]] = []
+        if match.feed_ids:
+            needs.append(set().union(*(self._by_feed.get(key, ()) for key in match.feed_ids)))
+        for groups, index in (
+            (match.actor_groups, self._by_actor),
+            (match.topic_groups, self._by_topic),
+        ):
+            if groups:
+                keys = {key for group in groups for key in group}
+                needs.append(set().union(*(index.get(key, ()) for key in keys)))
+        for need in needs:
+            narrowed = need if narrowed is None else narrowed & need
+        if narrowed is None:
+            return window
+        return [index for index in window if index in narrowed]
+
+    def _speakers_for(self, actor: Actor) -> frozenset[str]:
+        found = self._speakers.get(actor.key)
+        if found is None:
+            found = self._speakers[actor.key] = _speakers_for(self.vocabulary, actor)
+        return found
+
+    def _subtopics_of(self, topic: Topic) -> frozenset[str]:
+        found = self._subtopics.get(topic.key)
+        if found is None:
+            found = self._subtopics[topic.key] = _subtopics(self.vocabulary, topic)
+        return found
 
 
 # -- filters ----------------------------------------------------------------------------------
 
 
 class _Candidate:
-    """A story of the window with what it is made of, while the digest is composed."""
+    """A story of the window with what it is made of, while digests are composed; what the
+    filters test is worked out once."""
 
-    __slots__ = ("actors", "independent", "positions", "score", "sources", "story", "topics")
+    __slots__ = (
+        "_items",
+        "_text",
+        "actor_keys",
+        "actors",
+        "feed_ids",
+        "independent",
+        "positions",
+        "sources",
+        "story",
+        "story_id",
+        "timestamp",
+        "topic_keys",
+        "topics",
+    )
 
     def __init__(
         self,
@@ -304,16 +497,40 @@ class _Candidate:
         positions: tuple[StoryPosition, ...],
     ) -> None:
         self.story = story
+        self.story_id = _story_id(story)
+        self.timestamp = story.updated_at.timestamp()
         self.sources = sources
         self.actors = actors
         self.topics = topics
         self.positions = positions
-        self.independent = len({item.article.feed_id for item in sources})
-        self.score = 0.0
+        self.feed_ids = frozenset(item.article.feed_id for item in sources)
+        self.independent = len(self.feed_ids)
+        #: The actors mentioned or stating a position; the topics mentioned or of a position.
+        self.actor_keys = frozenset((*actors, *(item.position.actor_key for item in positions)))
+        self.topic_keys = frozenset(
+            (*topics, *(item.position.topic_key or "" for item in positions))
+        )
+        self._text: str | None = None
+        self._items: tuple[PositionItem, ...] | None = None
 
     def text(self) -> str:
-        titles = " ".join(item.article.title for item in self.sources)
-        return f"{self.story.headline} {self.story.summary} {titles}"
+        if self._text is None:
+            titles = " ".join(item.article.title for item in self.sources)
+            self._text = f"{self.story.headline} {self.story.summary} {titles}"
+        return self._text
+
+    def sources_by_article(self) -> dict[int | None, Source]:
+        return {item.article.id: _source(item) for item in self.sources}
+
+    def items(self, vocabulary: Vocabulary) -> tuple[PositionItem, ...]:
+        """Its positions as items (with their sources), in the order of ``positions``."""
+        if self._items is None:
+            sources = self.sources_by_article()
+            self._items = tuple(
+                _item(merged, vocabulary, sources, self.story.updated_at)
+                for merged in self.positions
+            )
+        return self._items
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,19 +546,15 @@ class _Match:
     def share(self, candidate: _Candidate) -> float | None:
         """None if the story fails the filters; else the share of the filter's actors, topics
         and keywords it matches (0 when the filter names none)."""
-        if self.feed_ids and not any(
-            item.article.feed_id in self.feed_ids for item in candidate.sources
-        ):
+        if self.feed_ids and self.feed_ids.isdisjoint(candidate.feed_ids):
             return None
         text = candidate.text() if self.keywords or self.excluded else ""
         if any(pattern.search(text) for pattern in self.excluded):
             return None
-        actors = set(candidate.actors)
-        actors.update(item.position.actor_key for item in candidate.positions)
-        topics = set(candidate.topics)
-        topics.update(item.position.topic_key or "" for item in candidate.positions)
-        hits = [bool(group & actors) for group in self.actor_groups]
-        topic_hits = [bool(group & topics) for group in self.topic_groups]
+        actors = candidate.actor_keys
+        topics = candidate.topic_keys
+        hits = [not group.isdisjoint(actors) for group in self.actor_groups]
+        topic_hits = [not group.isdisjoint(topics) for group in self.topic_groups]
         word_hits = [bool(pattern.search(text)) for pattern in self.keywords]
         for kind in (hits, topic_hits, word_hits):
             if kind and not any(kind):
@@ -396,10 +609,14 @@ def _phrase(word: str) -> re.Pattern[str]:
 
 
 def _digest_story(
-    candidate: _Candidate, vocabulary: Vocabulary, max_positions: int, favoured: frozenset[str]
+    candidate: _Candidate,
+    score: float,
+    vocabulary: Vocabulary,
+    max_positions: int,
+    favoured: frozenset[str],
 ) -> DigestStory:
     story = candidate.story
-    sources = {item.article.id: _source(item) for item in candidate.sources}
+    sources = candidate.sources_by_article()
     feeds_of = {item.article.id: item.article.feed_id for item in candidate.sources}
     ranked = sorted(
         enumerate(candidate.positions),
@@ -410,9 +627,10 @@ def _digest_story(
             pair[0],
         ),
     )
+    items = candidate.items(vocabulary)
     topics = tuple(_topic(vocabulary, key) for key in candidate.topics)
     return DigestStory(
-        story_id=_story_id(story),
+        story_id=candidate.story_id,
         headline=story.headline,
         summary=story.summary,
         topic=topics[0] if topics else None,
@@ -424,11 +642,8 @@ def _digest_story(
         independent_sources=candidate.independent,
         first_seen_at=story.first_seen_at,
         updated_at=story.updated_at,
-        positions=tuple(
-            _item(item, vocabulary, sources, story.updated_at)
-            for _index, item in ranked[:max_positions]
-        ),
-        score=round(candidate.score, 4),
+        positions=tuple(items[index] for index, _item in ranked[:max_positions]),
+        score=round(score, 4),
     )
 
 
@@ -455,14 +670,15 @@ def _positions_of_the_day(
     if limit <= 0:
         return ()
     groups: list[tuple[tuple[object, ...], str, PositionItem, set[int]]] = []
+    #: The groups (by index, oldest first) of each key: a statement joins the first that fits.
+    by_key: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for candidate in candidates:
-        sources = {item.article.id: _source(item) for item in candidate.sources}
         feeds_of = {item.article.id: item.article.feed_id for item in candidate.sources}
-        for merged in candidate.positions:
+        items = candidate.items(vocabulary)
+        for merged, item in zip(candidate.positions, items, strict=True):
             position = merged.position
             if position.stance is Stance.CLAIM:
                 continue
-            item = _item(merged, vocabulary, sources, candidate.story.updated_at)
             if not start <= item.stated_at < end:
                 continue
             key = (
@@ -474,20 +690,20 @@ def _positions_of_the_day(
             )
             claim = normalise_claim(position.claim)
             feeds = {feeds_of[article] for article in merged.article_ids if article in feeds_of}
-            for index, (other_key, other_claim, other, other_feeds) in enumerate(groups):
-                if other_key == key and (
-                    claim == other_claim or fuzz.ratio(claim, other_claim) >= SAME_CLAIM
-                ):
+            for index in by_key[key]:
+                _other_key, other_claim, other, other_feeds = groups[index]
+                if claim == other_claim or fuzz.ratio(claim, other_claim) >= SAME_CLAIM:
                     known = {source.article_id for source in other.sources}
                     extra = tuple(s for s in item.sources if s.article_id not in known)
                     groups[index] = (
-                        other_key,
+                        key,
                         other_claim,
                         _with_sources(other, extra),
                         other_feeds | feeds,
                     )
                     break
             else:
+                by_key[key].append(len(groups))
                 groups.append((key, claim, item, feeds))
     groups.sort(key=lambda group: (-len(group[3]), -group[2].stated_at.timestamp()))
     return tuple(item for _key, _claim, item, _feeds in groups[:limit])
