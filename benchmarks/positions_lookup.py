@@ -16,12 +16,19 @@ Then it times the whole lookup as the CLI runs it (`lookup_positions`: resolutio
 queries, merging) for three cases, each at ``--queries`` random moments of the stored year:
 a busy country ("russia", 7 days), a person ("putin", 7 days), and a country on one topic
 ("russia", "ceasefire", 30 days). It prints p50, p99 and the largest, in milliseconds.
+
+``--gc frozen`` collects and freezes the heap before timing (``gc.freeze()``), as a
+long-running process would once it has loaded what it keeps; ``--gc off`` times with the
+collector off, to show how much of the tail is Python's garbage collector (not a setting the
+product could use). Before timing it prints how many objects the collector tracks and how long a
+full collection of them takes.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import random
 import statistics
 import sys
@@ -61,6 +68,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--postgres-url", help="also run on this PostgreSQL server")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--gc",
+        choices=["default", "frozen", "off"],
+        default="default",
+        help="the garbage collector while timing (see the module docstring)",
+    )
     args = parser.parse_args()
     vocabulary = load_vocabulary()
     resolver = ActorResolver(vocabulary)
@@ -79,7 +92,26 @@ def main() -> None:
             _fill(store, vocabulary, args)
             built = time.perf_counter() - started
             print(f"\n{name}: built in {built:.0f} s", flush=True)
-            _measure(store, resolver, args)
+            _settle_heap(args.gc)
+            try:
+                _measure(store, resolver, args)
+            finally:
+                gc.enable()
+                gc.unfreeze()
+
+
+def _settle_heap(mode: str) -> None:
+    """Collect, report the heap a full collection walks, and set the collector for timing."""
+    gc.collect()
+    started = time.perf_counter()
+    gc.collect()
+    took = (time.perf_counter() - started) * 1000
+    print(f"gc: {len(gc.get_objects()):,} objects tracked, a full collection {took:.0f} ms")
+    if mode == "frozen":
+        gc.freeze()
+    elif mode == "off":
+        gc.disable()
+    print(f"gc while timing: {mode}", flush=True)
 
 
 @contextmanager
