@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import get_args
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.views import View
+from bot.views.render_json import _NAMES
 from digests.compose._search import EmptyQueryError, search
 from digests.model import UTC, Article, Feed, Position, Stance, utc_now
 from digests.store import Store
@@ -150,3 +153,8 @@ def test_the_search_command_in_three_formats(
     code, _, error = run("truce", "--since", "7x")
     assert code == 2
     assert "--since" in error
+
+
+def test_the_renderers_know_every_view() -> None:
+    """Every view has a JSON name (and the console renderers end in assert_never)."""
+    assert set(get_args(View)) == set(_NAMES)

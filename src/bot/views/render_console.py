@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import assert_never
 
 from bot.views._types import (
     DigestView,
@@ -70,7 +71,9 @@ def _lines(
         return _digest(view, style)
     if isinstance(view, SearchView):
         return _search(view, style)
-    return _story(view, style, level=1)
+    if isinstance(view, StoryView):
+        return _story(view, style, level=1)
+    assert_never(view)
 
 
 def render_error_line(view: ErrorView) -> str:
