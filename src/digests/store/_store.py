@@ -658,27 +658,29 @@ class Store:
         speakers: Sequence[str] | None = None,
     ) -> dict[str, Position]:
         """The newest position of an actor (or, with ``speakers``, a person) on each of
-        ``topics`` in ``[start, end)``, by topic: one index seek per topic."""
+        ``topics`` in ``[start, end)``, by topic: one index seek per topic, each the same
+        statement (one compiled form, whatever the number of topics)."""
         by = self._within(positions.c.actor_key, actor_keys, positions.c.speaker, speakers)
         if by is None or not topics:
             return {}
-        newest = [
+        newest = (
             sa.select(*positions.c)
             .where(
                 by,
-                positions.c.topic_key == topic,
+                positions.c.topic_key == sa.bindparam("topic_"),
                 positions.c.stated_at >= start,
                 positions.c.stated_at < end,
             )
             .order_by(positions.c.stated_at.desc(), positions.c.id.desc())
             .limit(1)
-            .subquery()
-            for topic in dict.fromkeys(topics)
-        ]
-        query = sa.union_all(*(sa.select(*part.c) for part in newest))
+        )
+        found: dict[str, Position] = {}
         with self._begin() as db:
-            found = [_position(row) for row in db.execute(query)]
-        return {item.topic_key or "": item for item in found}
+            for topic in dict.fromkeys(topics):
+                row = db.execute(newest, {"topic_": topic}).first()
+                if row is not None:
+                    found[topic] = _position(row)
+        return found
 
     @staticmethod
     def _within(
