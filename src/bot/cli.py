@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import functools
 import json
 import logging
@@ -29,6 +30,7 @@ from digests.model import Feed, FullText, utc_now
 # The store, the fetcher and the service are imported by the commands that use them: worker
 # processes re-import this module (as the console script's), and must stay light.
 if TYPE_CHECKING:
+    from bot.views import ErrorView, View
     from digests.analysis import Analyzer, OnAnalysed, QueueRun
     from digests.fetch import FeedResult
     from digests.service import Service
@@ -351,19 +353,16 @@ def _listed(value: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
-@cli.command()
-@click.option("--actors", help="Only stories about these actors, comma-separated (russia,nato).")
-@click.option("--topics", help="Only stories on these topics: ids of config/topics.toml.")
-@click.option("--feeds", help="Only stories reported by these feeds: titles, URLs or hosts.")
-@click.option("--keywords", help="Only stories with one of these words or phrases.")
-@click.option("--exclude", help="No stories with any of these words or phrases.")
-@click.option(
-    "--since",
-    default="24h",
-    show_default=True,
-    help="How far back: a number and m, h, d or w (90m, 24h, 7d, 2w).",
-)
-@click.option(
+def _since_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--since",
+        default=default,
+        show_default=True,
+        help="How far back: a number and m, h, d or w (90m, 24h, 7d, 2w).",
+    )
+
+
+_format_option = click.option(
     "--format",
     "output",
     type=click.Choice(["text", "markdown", "json"]),
@@ -371,6 +370,45 @@ def _listed(value: str | None) -> tuple[str, ...]:
     show_default=True,
     help="Plain text, Markdown, or one JSON object.",
 )
+
+
+def _window(since: str) -> dt.timedelta:
+    """--since as typed, or a one-line error saying what is accepted."""
+    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
+
+    try:
+        return parse_duration(since)
+    except ValueError as error:
+        raise BadInput(f"--since: {error}") from error
+
+
+def _write_view(view: View, output: str) -> None:
+    """A view on stdout, in the --format asked for."""
+    from bot.views.render_console import render_markdown, render_text  # noqa: PLC0415
+    from bot.views.render_json import render_json  # noqa: PLC0415
+
+    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
+    sys.stdout.write(render(view))
+
+
+def _refuse(problem: ErrorView, output: str, cause: Exception) -> NoReturn:
+    """Bad input: one line on stderr (and the error view on stdout for --format json)."""
+    from bot.views.render_console import render_error_line  # noqa: PLC0415
+    from bot.views.render_json import render_json  # noqa: PLC0415
+
+    if output == "json":
+        sys.stdout.write(render_json(problem))
+    raise BadInput(render_error_line(problem)) from cause
+
+
+@cli.command()
+@click.option("--actors", help="Only stories about these actors, comma-separated (russia,nato).")
+@click.option("--topics", help="Only stories on these topics: ids of config/topics.toml.")
+@click.option("--feeds", help="Only stories reported by these feeds: titles, URLs or hosts.")
+@click.option("--keywords", help="Only stories with one of these words or phrases.")
+@click.option("--exclude", help="No stories with any of these words or phrases.")
+@_since_option("24h")
+@_format_option
 @pass_app
 def digest(
     app: App,
@@ -388,14 +426,7 @@ def digest(
 
     Ad hoc: no delivery is recorded, and no subscription's window moves.
     """
-    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
     from bot.views import digest_view, error_view  # noqa: PLC0415
-    from bot.views.render_console import (  # noqa: PLC0415
-        render_error_line,
-        render_markdown,
-        render_text,
-    )
-    from bot.views.render_json import render_json  # noqa: PLC0415
     from digests.compose import (  # noqa: PLC0415
         ActorResolver,
         UnknownActorError,
@@ -407,10 +438,7 @@ def digest(
     from digests.store import Store  # noqa: PLC0415
     from digests.vocab import load_vocabulary  # noqa: PLC0415
 
-    try:
-        window = parse_duration(since)
-    except ValueError as error:
-        raise BadInput(f"--since: {error}") from error
+    window = _window(since)
     settings = app.loaded.settings
     resolver = ActorResolver(load_vocabulary(settings.analysis.vocabulary_dir or None))
     until = utc_now()
@@ -434,23 +462,14 @@ def digest(
                 resolver=resolver,
             )
         except (UnknownActorError, UnknownTopicError, UnknownFeedError) as error:
-            problem = error_view(error)
-            if output == "json":
-                sys.stdout.write(render_json(problem))
-            raise BadInput(render_error_line(problem)) from error
-    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
-    sys.stdout.write(render(digest_view(result)))
+            _refuse(error_view(error), output, error)
+    _write_view(digest_view(result), output)
 
 
 @cli.command()
 @click.argument("actor")
 @click.option("--topic", help="Only this topic: an id of config/topics.toml, such as ceasefire.")
-@click.option(
-    "--since",
-    default="7d",
-    show_default=True,
-    help="How far back: a number and m, h, d or w (90m, 24h, 7d, 2w).",
-)
+@_since_option("7d")
 @click.option(
     "--limit",
     type=click.IntRange(min=1, max=500),
@@ -458,14 +477,7 @@ def digest(
     show_default=True,
     help="At most this many statements by the actor, and as many about it.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="Plain text, Markdown, or one JSON object.",
-)
+@_format_option
 @pass_app
 def positions(
     app: App, *, actor: str, topic: str | None, since: str, limit: int, output: str
@@ -476,14 +488,7 @@ def positions(
     ACTOR is a country, organisation, group or person, by name, alias, demonym or ISO code
     (russia, US, Russian, zelensky); near misses are read as the closest name.
     """
-    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
     from bot.views import error_view, positions_view  # noqa: PLC0415
-    from bot.views.render_console import (  # noqa: PLC0415
-        render_error_line,
-        render_markdown,
-        render_text,
-    )
-    from bot.views.render_json import render_json  # noqa: PLC0415
     from digests.compose import (  # noqa: PLC0415
         ActorResolver,
         UnknownActorError,
@@ -494,10 +499,7 @@ def positions(
     from digests.store import Store  # noqa: PLC0415
     from digests.vocab import load_vocabulary  # noqa: PLC0415
 
-    try:
-        window = parse_duration(since)
-    except ValueError as error:
-        raise BadInput(f"--since: {error}") from error
+    window = _window(since)
     settings = app.loaded.settings
     resolver = ActorResolver(load_vocabulary(settings.analysis.vocabulary_dir or None))
     try:
@@ -505,25 +507,16 @@ def positions(
         if topic is not None:
             resolve_topic(resolver.vocabulary, topic)
     except (UnknownActorError, UnknownTopicError) as error:
-        problem = error_view(error)
-        if output == "json":
-            sys.stdout.write(render_json(problem))
-        raise BadInput(render_error_line(problem)) from error
+        _refuse(error_view(error), output, error)
     with Store.open(settings.resolved_database_url()) as store:
         result = lookup_positions(store, resolver, match, topic=topic, since=window, limit=limit)
     view = positions_view(result)
-    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
-    sys.stdout.write(render(view))
+    _write_view(view, output)
 
 
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
-@click.option(
-    "--since",
-    default="7d",
-    show_default=True,
-    help="How far back: a number and m, h, d or w (90m, 24h, 7d, 2w).",
-)
+@_since_option("7d")
 @click.option(
     "--limit",
     type=click.IntRange(min=1, max=100),
@@ -531,32 +524,18 @@ def positions(
     show_default=True,
     help="At most this many articles, and as many statements.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="Plain text, Markdown, or one JSON object.",
-)
+@_format_option
 @pass_app
 def search(app: App, *, query: tuple[str, ...], since: str, limit: int, output: str) -> None:
     """Stored articles and statements that hold every word of QUERY (word forms count:
     "sanction" finds "sanctions"), best first."""
-    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
     from bot.views import search_view  # noqa: PLC0415
-    from bot.views.render_console import render_markdown, render_text  # noqa: PLC0415
-    from bot.views.render_json import render_json  # noqa: PLC0415
     from digests.compose import EmptyQueryError  # noqa: PLC0415
     from digests.compose import search as find  # noqa: PLC0415
-    from digests.model import utc_now  # noqa: PLC0415
     from digests.store import Store  # noqa: PLC0415
     from digests.vocab import load_vocabulary  # noqa: PLC0415
 
-    try:
-        window = parse_duration(since)
-    except ValueError as error:
-        raise BadInput(f"--since: {error}") from error
+    window = _window(since)
     settings = app.loaded.settings
     with Store.open(settings.resolved_database_url()) as store:
         try:
@@ -564,8 +543,7 @@ def search(app: App, *, query: tuple[str, ...], since: str, limit: int, output: 
         except EmptyQueryError as error:
             raise BadInput(f"QUERY: {error}") from error
     view = search_view(result, load_vocabulary(settings.analysis.vocabulary_dir or None))
-    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
-    sys.stdout.write(render(view))
+    _write_view(view, output)
 
 
 @cli.command()
@@ -745,14 +723,10 @@ def _story_clusterer(app: App, store: Store) -> OnAnalysed | None:
 def stories(app: App, *, since: str, limit: int, output: str) -> None:
     """Recent stories, newest first: reports of one event from one or more outlets, with the
     headline, the number of sources, the outlets, actors and topics."""
-    from bot.durations import parse_duration  # noqa: PLC0415 - see the imports above
     from digests.compose import list_stories  # noqa: PLC0415
     from digests.store import Store  # noqa: PLC0415
 
-    try:
-        window = parse_duration(since)
-    except ValueError as error:
-        raise BadInput(f"--since: {error}") from error
+    window = _window(since)
     with Store.open(app.loaded.settings.resolved_database_url()) as store:
         found = list_stories(store, since=utc_now() - window, limit=limit)
     if output == "json":
