@@ -38,20 +38,15 @@ import random
 import resource
 import statistics
 import subprocess
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from scratch_db import postgres_database, sqlite_database
 
 from digests.compose import ActorResolver, DigestSnapshot, compose_digest
 from digests.model import UTC, ActorKind, Stance, SubscriptionFilters
 from digests.settings import DigestSettings
-from digests.store import Store, normalise_database_url
+from digests.store import Store
 from digests.store._tables import (
     actor_mentions,
     articles,
@@ -115,28 +110,6 @@ WORDS = [
 ]
 EXCLUDE = ("football", "weather", "celebrity", "sport", "oil")
 STANCES = list(Stance)
-
-
-@contextmanager
-def _sqlite() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as directory:
-        yield f"sqlite:///{Path(directory) / 'bench.db'}"
-
-
-@contextmanager
-def _postgres(server: str) -> Iterator[str]:
-    url = normalise_database_url(server)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as db:
-        db.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as db:
-            db.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _zipf(size: int, skew: float = 1.0) -> list[float]:
@@ -409,9 +382,9 @@ def main() -> None:
     vocabulary = load_vocabulary()
     backends: list[tuple[str, object]] = []
     if not args.no_sqlite:
-        backends.append(("sqlite", _sqlite))
+        backends.append(("sqlite", sqlite_database))
     if args.postgres_url:
-        backends.append(("postgresql", lambda: _postgres(args.postgres_url)))
+        backends.append(("postgresql", lambda: postgres_database(args.postgres_url)))
     for name, make in backends:
         with make() as url, Store.open(url) as store:  # type: ignore[operator]
             started = time.perf_counter()

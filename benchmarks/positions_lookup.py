@@ -32,19 +32,14 @@ import gc
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from scratch_db import postgres_database, sqlite_database
 
 from digests.compose import ActorResolver, lookup_positions
 from digests.model import UTC, ActorKind, Stance
-from digests.store import Store, normalise_database_url
+from digests.store import Store
 from digests.vocab import Vocabulary, load_vocabulary
 
 END = dt.datetime(2026, 11, 1, tzinfo=UTC)
@@ -79,9 +74,9 @@ def main() -> None:
     resolver = ActorResolver(vocabulary)
     backends: list[tuple[str, object]] = []
     if not args.no_sqlite:
-        backends.append(("sqlite", _sqlite))
+        backends.append(("sqlite", sqlite_database))
     if args.postgres_url:
-        backends.append(("postgresql", lambda: _postgres(args.postgres_url)))
+        backends.append(("postgresql", lambda: postgres_database(args.postgres_url)))
     print(
         f"{args.positions:,} positions on {args.articles:,} articles, {args.feeds} feeds, "
         f"{args.days} days; {args.queries} lookups per case"
@@ -112,28 +107,6 @@ def _settle_heap(mode: str) -> None:
     elif mode == "off":
         gc.disable()
     print(f"gc while timing: {mode}", flush=True)
-
-
-@contextmanager
-def _sqlite() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as directory:
-        yield f"sqlite:///{Path(directory) / 'bench.db'}"
-
-
-@contextmanager
-def _postgres(server: str) -> Iterator[str]:
-    url = normalise_database_url(server)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as db:
-        db.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as db:
-            db.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _fill(store: Store, vocabulary: Vocabulary, args: argparse.Namespace) -> None:
