@@ -30,16 +30,17 @@ from digests.model import Feed, FullText, utc_now
 # The store, the fetcher and the service are imported by the commands that use them: worker
 # processes re-import this module (as the console script's), and must stay light.
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from bot.views import ErrorView, View
     from digests.analysis import Analyzer, OnAnalysed, QueueRun
     from digests.fetch import FeedResult
     from digests.service import Service
     from digests.settings import AnalysisSettings
     from digests.store import Store
+    from digests.vocab import Vocabulary
 
 #: Exit codes beyond click's own (1: an error, 2: bad usage).
 EXIT_CONFIG = 2
-EXIT_NOT_BUILT = 3
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -48,12 +49,6 @@ class BadSettings(click.ClickException):
     """The settings are wrong: one line saying which and why."""
 
     exit_code = EXIT_CONFIG
-
-
-class NotBuiltYet(click.ClickException):
-    """A command whose issue has not landed yet."""
-
-    exit_code = EXIT_NOT_BUILT
 
 
 @dataclass
@@ -97,10 +92,6 @@ class _Group(click.Group):
             raise BadSettings(str(error)) from error
         except NewsdigestError as error:
             raise click.ClickException(str(error)) from error
-
-
-def _not_built(command: str, issue: str) -> NoReturn:
-    raise NotBuiltYet(f"`newsdigest {command}` is not built yet ({issue}).")
 
 
 pass_app: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(App)
@@ -382,6 +373,13 @@ def _window(since: str) -> dt.timedelta:
         raise BadInput(f"--since: {error}") from error
 
 
+def _vocabulary(settings: Settings) -> Vocabulary:
+    """The actor and topic vocabularies the settings name (`analysis.vocabulary_dir`)."""
+    from digests.vocab import load_vocabulary  # noqa: PLC0415 - see the imports above
+
+    return load_vocabulary(settings.analysis.vocabulary_dir or None)
+
+
 def _write_view(view: View, output: str) -> None:
     """A view on stdout, in the --format asked for."""
     from bot.views.render_console import render_markdown, render_text  # noqa: PLC0415
@@ -436,11 +434,10 @@ def digest(
     )
     from digests.model import SubscriptionFilters  # noqa: PLC0415
     from digests.store import Store  # noqa: PLC0415
-    from digests.vocab import load_vocabulary  # noqa: PLC0415
 
     window = _window(since)
     settings = app.loaded.settings
-    resolver = ActorResolver(load_vocabulary(settings.analysis.vocabulary_dir or None))
+    resolver = ActorResolver(_vocabulary(settings))
     until = utc_now()
     with Store.open(settings.resolved_database_url()) as store:
         try:
@@ -497,11 +494,10 @@ def positions(
         resolve_topic,
     )
     from digests.store import Store  # noqa: PLC0415
-    from digests.vocab import load_vocabulary  # noqa: PLC0415
 
     window = _window(since)
     settings = app.loaded.settings
-    resolver = ActorResolver(load_vocabulary(settings.analysis.vocabulary_dir or None))
+    resolver = ActorResolver(_vocabulary(settings))
     try:
         match = resolver.resolve(actor)
         if topic is not None:
@@ -533,7 +529,6 @@ def search(app: App, *, query: tuple[str, ...], since: str, limit: int, output: 
     from digests.compose import EmptyQueryError  # noqa: PLC0415
     from digests.compose import search as find  # noqa: PLC0415
     from digests.store import Store  # noqa: PLC0415
-    from digests.vocab import load_vocabulary  # noqa: PLC0415
 
     window = _window(since)
     settings = app.loaded.settings
@@ -542,7 +537,7 @@ def search(app: App, *, query: tuple[str, ...], since: str, limit: int, output: 
             result = find(store, " ".join(query), utc_now() - window, limit)
         except EmptyQueryError as error:
             raise BadInput(f"QUERY: {error}") from error
-    view = search_view(result, load_vocabulary(settings.analysis.vocabulary_dir or None))
+    view = search_view(result, _vocabulary(settings))
     _write_view(view, output)
 
 

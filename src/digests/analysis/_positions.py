@@ -537,8 +537,7 @@ class PositionReader:
         for mention in mentions:
             if mention.start not in wanted:
                 continue
-            actor = self.vocabulary.actors.get(mention.actor)
-            key = actor.speaks_for if actor is not None and actor.speaks_for else mention.actor
+            key = self._side(mention.actor)
             if key not in (speaker.actor, speaker.person):
                 return key
         return None
