@@ -130,6 +130,31 @@ def test_the_queue_is_drained_into_mentions_positions_and_summaries(
     assert analysed.analysis_error is None
 
 
+def test_a_position_of_an_undated_article_is_dated_by_its_first_sighting(
+    store: Store, analyzer: Analyzer
+) -> None:
+    feed = store.add_feed(Feed(url="https://news.example/feed.xml"))
+    seen = dt.datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+    undated = Article(
+        feed_id=feed.id or 0,
+        key="urn:test:undated",
+        title="Zelensky accuses",
+        text=ZELENSKY,
+        first_seen_at=seen,
+        content_hash=digest(ZELENSKY),
+    )
+    (article_id,) = store.save_entries(feed.id or 0, [undated]).added
+
+    analyse_queue(store, analyzer)
+
+    (accusation,) = store.positions_of_article(article_id)
+    assert accusation.stated_at == seen  # a lookup of that day finds it
+    found = store.reported_positions(
+        start=seen - dt.timedelta(days=1), end=seen + dt.timedelta(days=1), actor_keys=["ukraine"]
+    )
+    assert [report.position.article_id for report in found] == [article_id]
+
+
 def test_an_edited_article_is_analysed_again_and_its_results_replaced(
     store: Store, analyzer: Analyzer
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -63,3 +65,32 @@ def test_opening_a_migrated_store_keeps_its_data(database_url: str) -> None:
 def test_the_head_revision_in_code_is_the_newest_migration_script() -> None:
     # Starting skips Alembic when the database is at _migrate.HEAD: it must be the real head.
     assert head_revision() == _migrate.HEAD
+
+
+def test_0006_dates_the_positions_of_undated_articles(database_url: str) -> None:
+    from digests.model import UTC, Article, Feed, Position, Stance
+
+    seen = dt.datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    published = dt.datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    with Store.connect(database_url) as store:
+        store.upgrade("0005")  # 0006 changes no table: the store's methods work on 0005
+        feed_id = store.add_feed(Feed(url="https://news.example/feed.xml")).id or 0
+        articles = [
+            Article(feed_id=feed_id, key=key, title=key, published_at=date, first_seen_at=seen)
+            for key, date in (("undated", None), ("dated", published))
+        ]
+        ids = store.save_entries(feed_id, articles).added
+        for article_id in ids:
+            position = Position(
+                article_id=article_id,
+                actor_key="russia",
+                stance=Stance.REJECT,
+                claim="c",
+                evidence="e",
+            )
+            store.replace_analysis(
+                article_id, actors=[], topics=[], found=[position], analysed_at=seen
+            )
+        store.upgrade()
+        dates = [store.positions_of_article(article_id)[0].stated_at for article_id in ids]
+    assert dates == [seen, published]

@@ -243,6 +243,8 @@ class Position:
     target_key: str | None = None
     #: The outlet that relayed the statement (a channel, never the speaker).
     channel: str | None = None
+    #: When it was stated: its article's publication date, else when the article was first
+    #: seen (None only for a position not stored from an article).
     stated_at: dt.datetime | None = None
     #: How sure the analysis is of the attribution, from 0 to 1.
     confidence: float | None = None

@@ -177,7 +177,7 @@ def _save(
             article_id,
             actors=actors,
             topics=topics,
-            found=_positions(article_id, analysis, article.published_at),
+            found=_positions(article_id, analysis, article.published_at or article.first_seen_at),
             summary=analysis.summary,
             error=error,
             analysed_at=analysed_at,

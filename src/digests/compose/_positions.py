@@ -20,6 +20,7 @@ at least 90).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -156,10 +157,27 @@ def lookup_positions(
     vocabulary = resolver.vocabulary
     match = actor if isinstance(actor, ActorMatch) else resolver.resolve(actor)
     wanted = resolve_topic(vocabulary, topic) if topic is not None else None
-    topic_key = wanted.key if wanted is not None else None
     until = now or utc_now()
     start = until - since
     scope = _scope(vocabulary, match.actor)
+    with store.reading():  # one connection and one state of the database for every query
+        return _lookup(
+            store, vocabulary, match, wanted, scope, start=start, until=until, limit=limit
+        )
+
+
+def _lookup(
+    store: Store,
+    vocabulary: Vocabulary,
+    match: ActorMatch,
+    wanted: Topic | None,
+    scope: _Scope,
+    *,
+    start: dt.datetime,
+    until: dt.datetime,
+    limit: int,
+) -> PositionsResult:
+    topic_key = wanted.key if wanted is not None else None
     read = limit * _READ_PER_ITEM
     own = store.reported_positions(
         start=start,
@@ -232,11 +250,22 @@ def _scope(vocabulary: Vocabulary, actor: Actor) -> _Scope:
     )
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
 def normalise_claim(text: str) -> str:
     """A claim as compared: lower case, no accents, punctuation or repeated spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^\w]+", " ", plain.casefold()).split())
+    plain = text
+    if not text.isascii():  # most claims are: skip the decomposition, a loop over characters
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_NOT_WORD.sub(" ", plain.casefold()).split())
+
+
+@functools.lru_cache(maxsize=1024)
+def _speaker_key(speaker: str | None) -> str:
+    """A speaker's name as compared (a few hundred names recur in every lookup)."""
+    return normalise_claim(speaker or "")
 
 
 def merge_reports(
@@ -250,7 +279,7 @@ def merge_reports(
         position = report.position
         key = (
             position.actor_key,
-            normalise_claim(position.speaker or ""),
+            _speaker_key(position.speaker),
             position.stance,
             position.topic_key or "",
         )

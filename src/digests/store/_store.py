@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from digests.errors import (
@@ -252,6 +252,20 @@ class Store:
                 yield
             finally:
                 self._batch.connection = None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Run the reads of this block, in this thread, on one connection in one transaction:
+        a lookup of several queries pays for one checkout, BEGIN and COMMIT instead of one per
+        query (on PostgreSQL each is a round trip), and sees one state of the database.
+
+        Inside a :meth:`batch` the batch's transaction serves.
+        """
+        if getattr(self._batch, "connection", None) is not None:
+            yield
+            return
+        with self.batch(savepoints=False):
+            yield
 
     def _all(self, query: sa.Select[Any], convert: Callable[[Row], T]) -> list[T]:
         with self._begin() as db:
@@ -605,7 +619,7 @@ class Store:
         under). About an actor: ``target_keys``, or ``named_targets`` when the claim names one
         of ``names`` (Putin is stored as the target "russia"); minus the positions of
         ``exclude_actor_keys`` (whose ``speaker`` is one of ``exclude_speakers``, if given).
-        Positions without a date (an article without one) are never found.
+        A position's date is its article's publication date, else the day it was first seen.
         """
         by = self._within(positions.c.actor_key, actor_keys, positions.c.speaker, speakers)
         about: list[sa.ColumnElement[bool]] = []
@@ -659,42 +673,30 @@ class Store:
         speakers: Sequence[str] | None = None,
     ) -> dict[str, Position]:
         """The newest position of an actor (or, with ``speakers``, a person) on each of
-        ``topics`` in ``[start, end)``, by topic: one index seek per topic, each the same
-        statement (one compiled form, whatever the number of topics)."""
+        ``topics`` in ``[start, end)``, by topic: one index seek per topic, in one statement
+        whose compiled form does not depend on the number of topics (a LATERAL join over the
+        topics on PostgreSQL; on SQLite the same statement once per topic)."""
         by = self._within(positions.c.actor_key, actor_keys, positions.c.speaker, speakers)
         if by is None or not topics:
             return {}
         newest = (
             sa.select(*positions.c)
-            .where(
-                by,
-                positions.c.topic_key == sa.bindparam("topic_"),
-                positions.c.stated_at >= start,
-                positions.c.stated_at < end,
-            )
+            .where(by, positions.c.stated_at >= start, positions.c.stated_at < end)
             .order_by(positions.c.stated_at.desc(), positions.c.id.desc())
             .limit(1)
         )
         wanted = list(dict.fromkeys(topics))
         found: dict[str, Position] = {}
         with self._begin() as db:
-            if db.dialect.name == "postgresql":  # one round trip: DISTINCT ON, PostgreSQL's own
-                each = (
-                    sa.select(*positions.c)
-                    .where(
-                        by,
-                        positions.c.topic_key.in_(wanted),
-                        positions.c.stated_at >= start,
-                        positions.c.stated_at < end,
-                    )
-                    .ext(distinct_on(positions.c.topic_key))
-                    .order_by(
-                        positions.c.topic_key, positions.c.stated_at.desc(), positions.c.id.desc()
-                    )
-                )
-                rows = list(db.execute(each))
-            else:  # in-process: a seek per topic costs less than a sort
-                rows = [r for t in wanted if (r := db.execute(newest, {"topic_": t}).first())]
+            if db.dialect.name == "postgresql":  # one round trip: the seeks in a LATERAL join
+                topic = sa.func.unnest(sa.bindparam("topics_", type_=ARRAY(sa.String)))
+                each = topic.table_valued("key").render_derived(name="wanted")
+                seek = newest.where(positions.c.topic_key == each.c.key).lateral("newest")
+                query = sa.select(seek).select_from(each.join(seek, sa.true()))
+                rows = list(db.execute(query, {"topics_": wanted}))
+            else:  # in-process: a round trip costs nothing, one statement per topic
+                one = newest.where(positions.c.topic_key == sa.bindparam("topic_"))
+                rows = [r for t in wanted if (r := db.execute(one, {"topic_": t}).first())]
             for row in rows:
                 found[row.topic_key] = _position(row)
         return found
