@@ -4,11 +4,16 @@ the console's (plain text and Markdown) and JSON live here; Discord's and Slack'
 """
 
 from bot.views._types import (
+    AlertView,
     ArticleHitView,
     DigestSectionView,
     DigestView,
     ErrorView,
     FeedNoticeView,
+    FieldView,
+    ListItemView,
+    ListView,
+    NoticeView,
     PositionItemView,
     PositionsView,
     SearchView,
@@ -23,11 +28,16 @@ from bot.views.positions import error_view, position_item_views, positions_view
 from bot.views.search import search_view
 
 __all__ = [
+    "AlertView",
     "ArticleHitView",
     "DigestSectionView",
     "DigestView",
     "ErrorView",
     "FeedNoticeView",
+    "FieldView",
+    "ListItemView",
+    "ListView",
+    "NoticeView",
     "PositionItemView",
     "PositionsView",
     "SearchView",

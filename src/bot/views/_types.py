@@ -160,7 +160,6 @@ class ErrorView:
     hint: str | None = None
 
 
-#: Every view a renderer must handle.
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleHitView:
     """An article a search found."""
@@ -185,4 +184,71 @@ class SearchView:
         return not self.articles and not self.positions
 
 
-View = PositionsView | DigestView | StoryView | SearchView | ErrorView
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldView:
+    """A named value ("Timezone: Europe/Berlin"); with ``when``, a moment that a platform may
+    show its own way (Discord: relative, in the reader's timezone), ``value`` the fallback."""
+
+    name: str
+    value: str
+    when: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeView:
+    """A short answer: what a command did ("Subscribed") or what is so, with its settings."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    fields: tuple[FieldView, ...] = ()
+    #: "done" (something changed), "info" or "warning": how a platform may colour it.
+    tone: str = "info"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListItemView:
+    """One entry of a list: a feed, a subscription, a watch, an actor, a topic, a command."""
+
+    title: str
+    #: What a user types to name it in another command (a feed's id, an actor's key).
+    key: str | None = None
+    detail: str | None = None
+    url: str | None = None
+    fields: tuple[FieldView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListView:
+    """A titled list; ``empty_text`` says what no entries mean, ``footer`` what is left out."""
+
+    title: str
+    items: tuple[ListItemView, ...] = ()
+    empty_text: str = "Nothing to list."
+    footer: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.items
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertView:
+    """A watched actor stated something new; ``change``: its stance on the topic changed."""
+
+    actor: str
+    actor_id: str
+    item: PositionItemView
+    change: StanceChangeView | None = None
+
+
+#: Every view a renderer must handle.
+View = (
+    PositionsView
+    | DigestView
+    | StoryView
+    | SearchView
+    | ErrorView
+    | NoticeView
+    | ListView
+    | AlertView
+)

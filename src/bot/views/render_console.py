@@ -12,9 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import assert_never
 
 from bot.views._types import (
+    AlertView,
     DigestView,
     ErrorView,
     FeedNoticeView,
+    FieldView,
+    ListView,
+    NoticeView,
     PositionItemView,
     PositionsView,
     SearchView,
@@ -50,21 +54,17 @@ def _markdown_url(url: str) -> str:
 
 def render_text(view: View) -> str:
     """Plain text, for a terminal."""
-    if isinstance(view, ErrorView):
-        return _error(view, str)
     return "\n".join(_lines(view, _Style.text())) + "\n"
 
 
 def render_markdown(view: View) -> str:
     """Markdown, with feed text escaped."""
-    if isinstance(view, ErrorView):
-        return _error(view, escape_markdown)
     return "\n".join(_lines(view, _Style.markdown())) + "\n"
 
 
-def _lines(
-    view: PositionsView | DigestView | StoryView | SearchView, style: _Style
-) -> Iterator[str]:
+def _lines(view: View, style: _Style) -> Iterator[str]:  # noqa: PLR0911 - one per view type
+    if isinstance(view, ErrorView):
+        return iter((_error(view, style.escape).rstrip("\n"),))
     if isinstance(view, PositionsView):
         return _positions(view, style)
     if isinstance(view, DigestView):
@@ -73,6 +73,12 @@ def _lines(
         return _search(view, style)
     if isinstance(view, StoryView):
         return _story(view, style, level=1)
+    if isinstance(view, NoticeView):
+        return _notice_lines(view, style)
+    if isinstance(view, ListView):
+        return _list(view, style)
+    if isinstance(view, AlertView):
+        return _alert(view, style)
     assert_never(view)
 
 
@@ -318,3 +324,43 @@ def _search(view: SearchView, style: _Style) -> Iterator[str]:
         yield style.heading("Statements", 2)
         for item in view.positions:
             yield from _item(item, style, by_actor=True)
+
+
+# -- notices, lists and alerts ------------------------------------------------------------------
+
+
+def _field(field: FieldView, style: _Style) -> str:
+    value = _date(field.when) if field.when is not None else field.value
+    return f"{style.escape(field.name)}: {style.escape(value)}"
+
+
+def _notice_lines(view: NoticeView, style: _Style) -> Iterator[str]:
+    yield style.heading(style.escape(view.title), 1)
+    yield from (style.escape(line) for line in view.lines)
+    yield from (f"- {_field(field, style)}" for field in view.fields)
+
+
+def _list(view: ListView, style: _Style) -> Iterator[str]:
+    esc = style.escape
+    yield style.heading(esc(view.title), 1)
+    if view.empty:
+        yield esc(view.empty_text)
+    for item in view.items:
+        key = f" ({esc(item.key)})" if item.key and item.key != item.title else ""
+        detail = f": {esc(item.detail)}" if item.detail else ""
+        yield f"- {style.strong(esc(item.title))}{key}{detail}"
+        if item.url:
+            yield f"  {style.link(SourceView(outlet=item.url, url=item.url))}"
+        yield from (f"  {_field(field, style)}" for field in item.fields)
+    if view.footer:
+        yield esc(view.footer)
+
+
+def _alert(view: AlertView, style: _Style) -> Iterator[str]:
+    esc = style.escape
+    if view.change is None:
+        yield style.heading(f"New statement by {esc(view.actor)}", 1)
+    else:
+        yield style.heading(f"{esc(view.actor)} changed its stance on {esc(view.change.topic)}", 1)
+        yield _change(view.change, style)
+    yield from _item(view.item, style, by_actor=True)

@@ -10,7 +10,17 @@ import datetime as dt
 import json
 from typing import Any
 
-from bot.views._types import DigestView, ErrorView, PositionsView, SearchView, StoryView, View
+from bot.views._types import (
+    AlertView,
+    DigestView,
+    ErrorView,
+    ListView,
+    NoticeView,
+    PositionsView,
+    SearchView,
+    StoryView,
+    View,
+)
 
 _NAMES: dict[type, str] = {
     PositionsView: "positions",
@@ -18,6 +28,9 @@ _NAMES: dict[type, str] = {
     StoryView: "story",
     SearchView: "search",
     ErrorView: "error",
+    NoticeView: "notice",
+    ListView: "list",
+    AlertView: "alert",
 }
 
 
@@ -26,7 +39,7 @@ def view_data(view: View) -> dict[str, Any]:
     data = _plain(view)
     assert isinstance(data, dict)
     extra: dict[str, Any] = {"view": _NAMES[type(view)]}
-    if isinstance(view, PositionsView | DigestView | SearchView):
+    if isinstance(view, PositionsView | DigestView | SearchView | ListView):
         extra["empty"] = view.empty
     return {**extra, **data}
 
