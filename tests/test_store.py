@@ -441,3 +441,35 @@ def test_only_utc_datetimes_are_stored(store: Store) -> None:
     with pytest.raises(StatementError, match="timezone-aware"):
         store.update_feed(sneaky)
     assert store.get_feed(feed.id or 0) == feed
+
+
+# -- watches ----------------------------------------------------------------------------------
+
+
+def test_a_watch_is_stored_once_per_channel_actor_and_topic(store: Store) -> None:
+    from digests.errors import WatchNotFoundError
+    from digests.model import Platform, Watch
+
+    def watch(channel: str = "c1", topic: str | None = None) -> Watch:
+        return Watch(
+            platform=Platform.DISCORD,
+            workspace_id="g1",
+            channel_id=channel,
+            actor_key="russia",
+            topic_key=topic,
+        )
+
+    first, new = store.save_watch(watch())
+    again, new_again = store.save_watch(watch())
+    on_topic, _ = store.save_watch(watch(topic="ceasefire"))
+    store.save_watch(watch(channel="c2"))
+
+    assert (new, new_again) == (True, False)
+    assert again.id == first.id
+    assert on_topic.id != first.id
+    assert [w.topic_key for w in store.list_watches(channel_id="c1")] == [None, "ceasefire"]
+    assert store.remove_watch(watch()).id == first.id
+    assert [w.topic_key for w in store.list_watches(channel_id="c1")] == ["ceasefire"]
+    with pytest.raises(WatchNotFoundError):
+        store.remove_watch(watch())
+    assert len(store.list_watches(platform=Platform.DISCORD, workspace_id="g1")) == 2

@@ -92,6 +92,10 @@ class SubscriptionNotFoundError(NotFoundError):
     """No subscription for that channel or id."""
 
 
+class WatchNotFoundError(NotFoundError):
+    """No such watch in that channel."""
+
+
 class DeliveryExistsError(AlreadyExistsError):
     """A delivery for that (subscription, kind, period) was already recorded.
 

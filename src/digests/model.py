@@ -318,6 +318,24 @@ class Subscription:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Watch:
+    """A channel asked to hear when an actor states something new (on a topic, if given)."""
+
+    platform: Platform
+    workspace_id: str
+    channel_id: str
+    actor_key: str
+    #: Only statements on this topic; None: any topic.
+    topic_key: str | None = None
+    id: int | None = None
+    created_by: str | None = None
+    created_at: dt.datetime = field(default_factory=utc_now)
+
+    def __post_init__(self) -> None:
+        _check_datetimes(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Delivery:
     """One message (a digest, an alert, a notice) in the outbox.
 

@@ -25,6 +25,7 @@ from digests.errors import (
     StoreNotMigratedError,
     StoryNotFoundError,
     SubscriptionNotFoundError,
+    WatchNotFoundError,
 )
 from digests.model import (
     ActorMention,
@@ -43,6 +44,7 @@ from digests.model import (
     SubscriptionFilters,
     TextSource,
     TopicMention,
+    Watch,
     field_names,
 )
 from digests.store import _migrate
@@ -57,6 +59,7 @@ from digests.store._tables import (
     stories,
     subscriptions,
     topic_mentions,
+    watches,
 )
 from digests.store._types import UTCDateTime
 
@@ -123,6 +126,13 @@ def _subscription(row: Row) -> Subscription:
     values["days"] = frozenset(int(day) for day in values["days"].split(","))
     values["platform"] = Platform(values["platform"])
     return Subscription(**values)
+
+
+def _watch(row: Row) -> Watch:
+    values = dict(row._mapping)
+    values["platform"] = Platform(values["platform"])
+    values["topic_key"] = values["topic_key"] or None
+    return Watch(**values)
 
 
 def _delivery_values(delivery: Delivery) -> dict[str, Any]:
@@ -829,6 +839,57 @@ class Store:
         if result.rowcount == 0:
             raise SubscriptionNotFoundError(subscription_id, "no such subscription")
 
+    # -- watches ------------------------------------------------------------------------------
+
+    def save_watch(self, watch: Watch) -> tuple[Watch, bool]:
+        """Store the watch unless the channel has the same one; return it and whether it is
+        new."""
+        values = {**_values(watch), "topic_key": watch.topic_key or ""}
+        with self._begin() as db:
+            row = db.execute(self._same_watch(watch)).first()
+            if row is not None:
+                return _watch(row), False
+            new_id = db.execute(watches.insert().values(values)).inserted_primary_key
+        assert new_id is not None
+        return dataclasses.replace(watch, id=new_id[0]), True
+
+    def remove_watch(self, watch: Watch) -> Watch:
+        """Remove the channel's watch of that actor (and topic); raises
+        :class:`WatchNotFoundError` if there is none."""
+        with self._begin() as db:
+            row = db.execute(self._same_watch(watch)).first()
+            if row is None:
+                raise WatchNotFoundError(watch.actor_key, "no such watch in this channel")
+            db.execute(watches.delete().where(watches.c.id == row.id))
+        return _watch(row)
+
+    def list_watches(
+        self,
+        *,
+        platform: Platform | None = None,
+        workspace_id: str | None = None,
+        channel_id: str | None = None,
+    ) -> list[Watch]:
+        query = sa.select(watches).order_by(watches.c.id)
+        for column, value in (
+            (watches.c.platform, platform),
+            (watches.c.workspace_id, workspace_id),
+            (watches.c.channel_id, channel_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        return self._all(query, _watch)
+
+    @staticmethod
+    def _same_watch(watch: Watch) -> sa.Select[Any]:
+        return sa.select(watches).where(
+            watches.c.platform == watch.platform,
+            watches.c.workspace_id == watch.workspace_id,
+            watches.c.channel_id == watch.channel_id,
+            watches.c.actor_key == watch.actor_key,
+            watches.c.topic_key == (watch.topic_key or ""),
+        )
+
     # -- deliveries (the outbox) --------------------------------------------------------------
 
     def add_delivery(self, delivery: Delivery) -> Delivery:
@@ -883,7 +944,7 @@ class Store:
 
     def counts(self) -> Mapping[str, int]:
         """How many rows each main table holds."""
-        tables = (feeds, articles, positions, stories, subscriptions, deliveries)
+        tables = (feeds, articles, positions, stories, subscriptions, watches, deliveries)
         with self._begin() as db:
             return {
                 table.name: db.scalar(sa.select(sa.func.count()).select_from(table)) or 0

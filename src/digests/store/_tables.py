@@ -159,6 +159,28 @@ subscriptions = sa.Table(
     ),
 )
 
+watches = sa.Table(
+    "watches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("workspace_id", sa.String(64), nullable=False),
+    sa.Column("channel_id", sa.String(64), nullable=False),
+    sa.Column("actor_key", sa.String(120), nullable=False, index=True),
+    # "" rather than NULL for "any topic", so the unique constraint holds on both backends.
+    sa.Column("topic_key", sa.String(120), nullable=False),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint(
+        "platform",
+        "workspace_id",
+        "channel_id",
+        "actor_key",
+        "topic_key",
+        name="uq_watches_channel_actor_topic",
+    ),
+)
+
 deliveries = sa.Table(
     "deliveries",
     metadata,
