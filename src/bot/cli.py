@@ -71,6 +71,8 @@ class App:
         return Service.open(
             settings.resolved_database_url(),
             fetch=settings.fetch,
+            digest=settings.digest,
+            vocabulary_dir=settings.analysis.vocabulary_dir or None,
             default_feeds=load_feed_list(feeds_file),
         )
 

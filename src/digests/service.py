@@ -1,21 +1,37 @@
 """The application service: the one object the CLI, the chat commands and the scheduler call.
 
-It owns the store and the library's settings; later issues add fetching, analysis and
-composition behind the same face.
+It owns the store and the library's settings: feed intake, the answers to lookups (positions,
+digests, search, the vocabulary) and a channel's subscription and watches, each validated here so
+that every caller refuses the same bad input the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import multiprocessing
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import cached_property
 from typing import Self
 
-from digests.errors import FeedError, FeedExistsError, FeedNotFoundError
+from digests.compose import (
+    ActorResolver,
+    Digest,
+    PositionsResult,
+    SearchResult,
+    compose_digest,
+    digest_window,
+    lookup_positions,
+    resolve_feeds,
+    resolve_topic,
+    search,
+)
+from digests.errors import FeedError, FeedExistsError, FeedNotFoundError, SubscriptionNotFoundError
 from digests.fetch import (
     FeedDisabled,
     FeedResult,
@@ -25,23 +41,71 @@ from digests.fetch import (
     check_url,
     gather_results,
 )
-from digests.model import Feed, FullText, utc_now
-from digests.settings import FetchSettings
+from digests.model import (
+    Actor,
+    Feed,
+    FullText,
+    Platform,
+    Subscription,
+    SubscriptionFilters,
+    Watch,
+    utc_now,
+)
+from digests.settings import DigestSettings, FetchSettings
 from digests.store import Store
+from digests.vocab import TopicEntry, Vocabulary, load_vocabulary
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_FEEDS_ADDED = "default_feeds_added"
 #: Batches this small are parsed in a thread: starting processes would cost more.
 _INLINE_JOBS = 2
+#: An ad hoc digest of a channel without a subscription covers this much.
+AD_HOC_DIGEST_WINDOW = dt.timedelta(hours=24)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Channel:
+    """Where a subscription or a watch lives."""
+
+    platform: Platform
+    #: Discord guild or Slack workspace id; "" for the console.
+    workspace_id: str
+    channel_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionChange:
+    """What `subscribe` was told; None keeps the current value (or the default, when new).
+
+    Filters hold what a person typed (names, labels, outlets); the service resolves them.
+    """
+
+    actors: tuple[str, ...] | None = None
+    topics: tuple[str, ...] | None = None
+    feeds: tuple[str, ...] | None = None
+    keywords: tuple[str, ...] | None = None
+    exclude_keywords: tuple[str, ...] | None = None
+    local_time: dt.time | None = None
+    timezone: str | None = None
+    days: frozenset[int] | None = None
 
 
 class Service:
     """newsdigest's use cases over one store."""
 
-    def __init__(self, store: Store, *, fetch: FetchSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        fetch: FetchSettings,
+        digest: DigestSettings | None = None,
+        vocabulary_dir: str | None = None,
+    ) -> None:
         self.store = store
         self.fetch_settings = fetch
+        self.digest_settings = digest or DigestSettings()
+        self._vocabulary_dir = vocabulary_dir or None
 
     @classmethod
     def open(
@@ -49,10 +113,17 @@ class Service:
         database_url: str,
         *,
         fetch: FetchSettings,
+        digest: DigestSettings | None = None,
+        vocabulary_dir: str | None = None,
         default_feeds: Sequence[Feed] = (),
     ) -> Self:
         """Open and migrate the store; on the very first start, add the default feeds."""
-        service = cls(Store.open(database_url), fetch=fetch)
+        service = cls(
+            Store.open(database_url),
+            fetch=fetch,
+            digest=digest,
+            vocabulary_dir=vocabulary_dir,
+        )
         service.add_default_feeds(default_feeds)
         return service
 
@@ -185,3 +256,194 @@ class Service:
         if feed is None:
             raise FeedNotFoundError(text, "no such feed")
         return feed
+
+    # -- the vocabulary -----------------------------------------------------------------------
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The actor and topic vocabularies, loaded on first use."""
+        return load_vocabulary(self._vocabulary_dir)
+
+    @cached_property
+    def resolver(self) -> ActorResolver:
+        return ActorResolver(self.vocabulary)
+
+    def actors(self, query: str | None = None, limit: int = 25) -> list[Actor]:
+        """Actors whose names come closest to ``query``; without one, the states and
+        organisations, by name."""
+        if query and query.strip():
+            return self.resolver.suggest(query, limit)
+        listed = [actor for actor in self.vocabulary.actors.values() if actor.speaks_for is None]
+        return sorted(listed, key=lambda actor: actor.name.casefold())[:limit]
+
+    def topics(self) -> list[TopicEntry]:
+        return sorted(self.vocabulary.topics.values(), key=lambda entry: entry.label.casefold())
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def positions(
+        self,
+        actor: str,
+        *,
+        topic: str | None = None,
+        since: dt.timedelta = dt.timedelta(days=7),
+        limit: int = 30,
+        now: dt.datetime | None = None,
+    ) -> PositionsResult:
+        """An actor's positions (raises ``UnknownActorError`` or ``UnknownTopicError``)."""
+        match = self.resolver.resolve(actor)
+        if topic is not None:
+            resolve_topic(self.vocabulary, topic)
+        return lookup_positions(
+            self.store, self.resolver, match, topic=topic, since=since, limit=limit, now=now
+        )
+
+    def digest(
+        self,
+        filters: SubscriptionFilters,
+        since: dt.timedelta,
+        *,
+        now: dt.datetime | None = None,
+    ) -> Digest:
+        """An ad hoc digest of the last ``since`` for ``filters`` as typed: nothing is recorded
+        and no subscription's window moves. Raises on an unknown actor, topic or feed."""
+        until = now or utc_now()
+        return self._compose(self.resolve_filters(filters), until - since, until)
+
+    def channel_digest(self, channel: Channel, *, now: dt.datetime | None = None) -> Digest:
+        """The digest a channel would get now: its subscription's filters, since its last
+        delivered digest (at most the configured window); without one, everything of the last
+        24 hours. Ad hoc: nothing is recorded."""
+        until = now or utc_now()
+        subscription = self.find_subscription(channel)
+        if subscription is None or subscription.id is None:
+            return self._compose(SubscriptionFilters(), until - AD_HOC_DIGEST_WINDOW, until)
+        window = digest_window(self.store, subscription.id, self.digest_settings, now=until)
+        return self._compose(subscription.filters, window.start, window.end)
+
+    def _compose(
+        self, filters: SubscriptionFilters, start: dt.datetime, end: dt.datetime
+    ) -> Digest:
+        return compose_digest(
+            self.store,
+            self.vocabulary,
+            filters,
+            start,
+            end,
+            settings=self.digest_settings,
+            resolver=self.resolver,
+        )
+
+    def search(
+        self, query: str, since: dt.timedelta, limit: int = 10, *, now: dt.datetime | None = None
+    ) -> SearchResult:
+        """Stored articles and statements holding every word (raises ``EmptyQueryError``)."""
+        return search(self.store, query, (now or utc_now()) - since, limit)
+
+    def resolve_filters(self, filters: SubscriptionFilters) -> SubscriptionFilters:
+        """Filters as typed, made canonical: actor and topic keys, feeds as their URLs.
+        Raises ``UnknownActorError``, ``UnknownTopicError`` or ``UnknownFeedError``."""
+        feeds = self.store.list_feeds()
+        return dataclasses.replace(
+            filters,
+            actors=_unique(self.resolver.resolve(name).actor.key for name in filters.actors),
+            topics=_unique(resolve_topic(self.vocabulary, name).key for name in filters.topics),
+            feeds=_unique(
+                feed.url for typed in filters.feeds for feed in resolve_feeds(feeds, typed)
+            ),
+        )
+
+    # -- a channel's subscription -------------------------------------------------------------
+
+    def find_subscription(self, channel: Channel) -> Subscription | None:
+        return self.store.find_subscription(
+            channel.platform, channel.workspace_id, channel.channel_id
+        )
+
+    def subscribe(
+        self, channel: Channel, change: SubscriptionChange, *, by: str | None = None
+    ) -> tuple[Subscription, bool]:
+        """Create the channel's subscription or edit it (what ``change`` leaves None stays);
+        return it and whether it is new. Bad names raise before anything is stored."""
+        current = self.find_subscription(channel)
+        base = current or Subscription(
+            platform=channel.platform,
+            workspace_id=channel.workspace_id,
+            channel_id=channel.channel_id,
+            created_by=by,
+        )
+        # Only what was given is resolved: the stored filters are already keys and URLs.
+        given = self.resolve_filters(
+            SubscriptionFilters(
+                actors=change.actors or (),
+                topics=change.topics or (),
+                feeds=change.feeds or (),
+            )
+        )
+        current_filters = base.filters
+        filters = SubscriptionFilters(
+            actors=given.actors if change.actors is not None else current_filters.actors,
+            topics=given.topics if change.topics is not None else current_filters.topics,
+            feeds=given.feeds if change.feeds is not None else current_filters.feeds,
+            keywords=_given(change.keywords, current_filters.keywords),
+            exclude_keywords=_given(change.exclude_keywords, current_filters.exclude_keywords),
+        )
+        wanted = dataclasses.replace(
+            base,
+            filters=filters,
+            local_time=change.local_time or base.local_time,
+            timezone=change.timezone or base.timezone,
+            days=change.days or base.days,
+            enabled=True,
+            updated_at=utc_now(),
+        )
+        return self.store.save_subscription(wanted), current is None
+
+    def unsubscribe(self, channel: Channel) -> Subscription:
+        """Remove the channel's subscription (raises ``SubscriptionNotFoundError``)."""
+        found = self.find_subscription(channel)
+        if found is None or found.id is None:
+            raise SubscriptionNotFoundError(channel.channel_id, "this channel has no subscription")
+        self.store.remove_subscription(found.id)
+        return found
+
+    def subscriptions(self, platform: Platform, workspace_id: str) -> list[Subscription]:
+        return self.store.list_subscriptions(platform=platform, workspace_id=workspace_id)
+
+    # -- watches ------------------------------------------------------------------------------
+
+    def watch(
+        self, channel: Channel, actor: str, topic: str | None = None, *, by: str | None = None
+    ) -> tuple[Watch, bool]:
+        """Watch an actor (on a topic) in a channel; return the watch and whether it is new.
+        Raises ``UnknownActorError`` or ``UnknownTopicError``."""
+        return self.store.save_watch(self._watch(channel, actor, topic, by))
+
+    def unwatch(self, channel: Channel, actor: str, topic: str | None = None) -> Watch:
+        """Stop a watch (raises ``WatchNotFoundError`` if the channel has no such watch)."""
+        return self.store.remove_watch(self._watch(channel, actor, topic, None))
+
+    def watches(self, channel: Channel) -> list[Watch]:
+        return self.store.list_watches(
+            platform=channel.platform,
+            workspace_id=channel.workspace_id,
+            channel_id=channel.channel_id,
+        )
+
+    def _watch(self, channel: Channel, actor: str, topic: str | None, by: str | None) -> Watch:
+        return Watch(
+            platform=channel.platform,
+            workspace_id=channel.workspace_id,
+            channel_id=channel.channel_id,
+            actor_key=self.resolver.resolve(actor).actor.key,
+            topic_key=resolve_topic(self.vocabulary, topic).key if topic else None,
+            created_by=by,
+        )
+
+
+def _given(value: tuple[str, ...] | None, current: tuple[str, ...]) -> tuple[str, ...]:
+    return current if value is None else value
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
