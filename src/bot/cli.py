@@ -617,7 +617,7 @@ def feeds_add(app: App, url: str, title: str | None, full_text: str) -> None:
 @click.argument("feed")
 @pass_app
 def feeds_remove(app: App, feed: str) -> None:
-    """Remove FEED (its URL or its id) with its articles."""
+    """Remove FEED (its id, URL or title) with its articles."""
     with app.open_service() as service:
         removed = service.remove_feed(feed)
     out.print(f"Removed feed {removed.id}: {removed.title or removed.url}", markup=False)

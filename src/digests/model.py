@@ -282,6 +282,8 @@ WEEKDAYS = frozenset(range(5))
 #: Discord's limit on a message nonce; the outbox uses one nonce format for every platform.
 MAX_NONCE_LENGTH = 25
 EVERY_DAY = frozenset(range(7))
+#: Weekday names as Subscription.days numbers them, Monday = 0.
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

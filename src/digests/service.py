@@ -244,18 +244,22 @@ class Service:
             return await poller.add(Feed(url=url, title=title, full_text=full_text))
 
     def remove_feed(self, url_or_id: str) -> Feed:
-        """Remove a feed, named by its URL or its id, with its articles."""
+        """Remove a feed, named by its id, URL or title, with its articles."""
         feed = self.find_feed(url_or_id)
         assert feed.id is not None
         self.store.remove_feed(feed.id)
         return feed
 
-    def find_feed(self, url_or_id: str) -> Feed:
-        text = url_or_id.strip()
-        feed = self.store.get_feed(int(text)) if text.isdigit() else self.store.find_feed(text)
-        if feed is None:
-            raise FeedNotFoundError(text, "no such feed")
-        return feed
+    def find_feed(self, typed: str) -> Feed:
+        """The feed ``typed`` names: its id, URL or title, else the one feed whose title or
+        host holds it. Raises ``UnknownFeedError`` (with the closest outlets) for none, and
+        :class:`FeedNotFoundError` when several match."""
+        text = typed.strip()
+        found = resolve_feeds(self.store.list_feeds(), text)
+        if len(found) > 1:
+            names = ", ".join(feed.title or feed.url for feed in found[:5])
+            raise FeedNotFoundError(text, f"{len(found)} feeds match ({names}); name one")
+        return found[0]
 
     # -- the vocabulary -----------------------------------------------------------------------
 

@@ -1,0 +1,127 @@
+"""The command model: what a command is, who called it, and what it answers.
+
+A command is declared once (:class:`Command`: name, description, typed parameters with help,
+who may run it, its handler) and every platform registers it from that declaration. Its handler
+gets the service, the :class:`Caller` and the parsed :class:`Args`, and returns a
+:class:`Reply` of platform-neutral views.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from bot.views import ErrorView, View
+from digests.model import Platform
+from digests.service import Channel, Service
+
+
+class Kind(enum.StrEnum):
+    """A parameter's type, as every platform can ask for it."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+
+
+class Suggest(enum.StrEnum):
+    """Where a parameter's autocomplete choices come from."""
+
+    ACTOR = "actor"
+    TOPIC = "topic"
+    FEED = "feed"
+    TIMEZONE = "timezone"
+
+
+class Access(enum.StrEnum):
+    """Who may run a command."""
+
+    ANYONE = "anyone"
+    #: The platform's channel-management right (Discord: Manage Channels; Slack: see docs).
+    MANAGE = "manage"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Param:
+    name: str
+    description: str
+    kind: Kind = Kind.TEXT
+    required: bool = False
+    suggest: Suggest | None = None
+    #: Fixed choices, if any (shown as a menu where the platform has one).
+    choices: tuple[str, ...] = ()
+    #: Shown in help and usage messages: "7d", "07:30".
+    example: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who ran a command, and where."""
+
+    channel: Channel
+    user_id: str
+    user_name: str
+    #: The platform says this user may manage the channel.
+    can_manage: bool
+    #: How people see the channel ("#general"), for confirmations.
+    channel_name: str | None = None
+
+    @property
+    def platform(self) -> Platform:
+        return self.channel.platform
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a command answers: views in reading order, and whether only the caller sees them."""
+
+    views: tuple[View, ...]
+    private: bool = True
+
+
+class CommandError(Exception):
+    """Bad input or a refusal: the view says what went wrong and what to do."""
+
+    def __init__(self, view: ErrorView) -> None:
+        super().__init__(view.message)
+        self.view = view
+
+
+Args = Mapping[str, str | int | bool]
+Handler = Callable[[Service, Caller, Args], Reply | Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """One command, declared once for every platform.
+
+    ``name`` may hold a space: "feeds add" is the subcommand "add" of "feeds" (Discord: a
+    command group; Slack: the first word of the text of /feeds).
+    """
+
+    name: str
+    description: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    access: Access = Access.ANYONE
+    #: A longer explanation for /help.
+    help: str = ""
+    examples: tuple[str, ...] = field(default=())
+
+    @property
+    def group(self) -> str | None:
+        return self.name.split()[0] if " " in self.name else None
+
+    @property
+    def leaf(self) -> str:
+        return self.name.split()[-1]
+
+    def usage(self) -> str:
+        """ "/positions actor [topic] [since] [post]"."""
+        parts = [f"/{self.name}"]
+        parts += [param.name if param.required else f"[{param.name}]" for param in self.params]
+        return " ".join(parts)
+
+    def param(self, name: str) -> Param:
+        return next(param for param in self.params if param.name == name)
