@@ -1562,7 +1562,10 @@ class DiscordDouble:
         found = self._hook_message(call)
         if isinstance(found, Reply):
             return found
-        await self._remove(found[1])
+        live, message = found
+        if int(message["id"]) == live.original_id:
+            live.loading = False  # a follow-up now posts a message of its own
+        await self._remove(message)
         return Reply(204)
 
     # -- REST: application commands ---------------------------------------------------------

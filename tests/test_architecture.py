@@ -103,3 +103,22 @@ def test_the_cli_module_imports_neither_the_store_nor_aiohttp() -> None:
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout))
     assert loaded.isdisjoint({"aiohttp", "sqlalchemy", "alembic", "feedparser", "digests.service"})
+
+
+PLATFORM_LIBRARIES = {"discord", "slack_bolt", "slack_sdk"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*_python_files("bot/commands"), *_python_files("bot/views")],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_the_command_layer_and_the_views_import_no_chat_library(path: Path) -> None:
+    # One command model and neutral views; only the adapters know a platform.
+    assert _imports(path).isdisjoint(PLATFORM_LIBRARIES)
+
+
+def test_each_platform_adapter_imports_only_its_own_library() -> None:
+    discord_side = {name for path in _python_files("bot/discord") for name in _imports(path)}
+    assert "discord" in discord_side
+    assert discord_side.isdisjoint({"slack_bolt", "slack_sdk"})

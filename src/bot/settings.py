@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     feeds_file: Path | None = None
 
     discord_token: SecretStr | None = None
+    #: Discord's REST base and gateway: change them only to point the bot at a test double.
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg"
+    #: The application's id, for the invite URL `newsdigest doctor` prints (default: read
+    #: from the token, whose first part is the bot's id, which is the application's).
+    discord_application_id: int | None = None
+    #: Register the commands in this guild only, where changes show at once (global
+    #: registration, the default, can take a while to reach every server).
+    discord_dev_guild: int | None = None
+    #: Run discord.py's AutoShardedClient (Discord asks for shards from 2,500 servers).
+    discord_sharded: bool = False
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -90,6 +101,13 @@ class Settings(BaseSettings):
             return normalise_database_url(raw)
         except ConfigError as error:
             raise ValueError(error.message) from error
+
+    @field_validator("discord_api_url", "discord_gateway_url")
+    @classmethod
+    def _check_discord_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must be an http(s) or ws(s) URL")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod

@@ -83,6 +83,7 @@ COMMANDS: tuple[Command, ...] = (
         description="Send this channel a morning digest; run again to change its settings",
         handler=handle.subscribe,
         access=Access.MANAGE,
+        public=True,
         params=(
             Param(
                 name="actors",
@@ -129,6 +130,7 @@ COMMANDS: tuple[Command, ...] = (
         description="Stop this channel's morning digest",
         handler=handle.unsubscribe,
         access=Access.MANAGE,
+        public=True,
     ),
     Command(
         name="subscriptions",
@@ -147,6 +149,7 @@ COMMANDS: tuple[Command, ...] = (
         description="Post here when an actor states something new or changes its stance",
         handler=handle.watch,
         access=Access.MANAGE,
+        public=True,
         params=(_actor("The actor to watch: russia, nato, zelensky"), _TOPIC),
     ),
     Command(
@@ -154,6 +157,7 @@ COMMANDS: tuple[Command, ...] = (
         description="Stop a watch of this channel",
         handler=handle.unwatch,
         access=Access.MANAGE,
+        public=True,
         params=(_actor("The watched actor"), _TOPIC),
     ),
     Command(
@@ -161,6 +165,7 @@ COMMANDS: tuple[Command, ...] = (
         description="Add a news feed (RSS, Atom or JSON Feed) for every digest",
         handler=handle.feeds_add,
         access=Access.MANAGE,
+        public=True,
         params=(
             Param(
                 name="url",
@@ -175,6 +180,7 @@ COMMANDS: tuple[Command, ...] = (
         description="Remove a feed and its articles",
         handler=handle.feeds_remove,
         access=Access.MANAGE,
+        public=True,
         params=(
             Param(
                 name="feed",

@@ -105,6 +105,8 @@ class Command:
     handler: Handler
     params: tuple[Param, ...] = ()
     access: Access = Access.ANYONE
+    #: Its answer is for the channel (a subscription changed), not only for the caller.
+    public: bool = False
     #: A longer explanation for /help.
     help: str = ""
     examples: tuple[str, ...] = field(default=())

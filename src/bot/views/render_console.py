@@ -201,7 +201,7 @@ def _change(change: StanceChangeView, style: _Style) -> str:
 
 def _item(item: PositionItemView, style: _Style, *, by_actor: bool) -> Iterator[str]:
     esc = style.escape
-    who = _who(item, by_actor=by_actor, escape=esc)
+    who = speaker_label(item, by_actor=by_actor, escape=esc)
     verb = style.strong(STANCE_VERBS.get(item.stance, item.stance))
     target = f" (at {esc(item.target)})" if item.target and item.target != item.actor else ""
     topic = f" [{esc(item.topic)}]" if by_actor and item.topic else ""
@@ -209,7 +209,10 @@ def _item(item: PositionItemView, style: _Style, *, by_actor: bool) -> Iterator[
     yield f"  {_sources(item.sources, style)}"
 
 
-def _who(item: PositionItemView, *, by_actor: bool, escape: Callable[[str], str]) -> str:
+def speaker_label(
+    item: PositionItemView, *, by_actor: bool, escape: Callable[[str], str] = str
+) -> str:
+    """Who said it: the actor, or "Speaker (role of Actor)" (shared by every renderer)."""
     if item.speaker is None:
         return escape(item.actor)
     role = f", {item.speaker_role}" if item.speaker_role else ""
@@ -230,7 +233,8 @@ def _quoted(claim: str) -> str:
 
 # -- digests and stories ----------------------------------------------------------------------
 
-_TROUBLE = {
+#: What a feed's trouble means for the reader (shared by every renderer).
+TROUBLE_WORDS = {
     "failing": "its last poll failed",
     "disabled": "polling stopped",
     "stale": "no successful poll lately",
@@ -241,7 +245,7 @@ def _digest(view: DigestView, style: _Style) -> Iterator[str]:
     esc = style.escape
     window = f"since {_date(view.since)} ({_span(view.until - view.since)})"
     yield style.heading(f"News digest, {window}", 1)
-    wanted = _wanted(view)
+    wanted = filters_in_words(view)
     if wanted:
         yield esc(f"For {wanted}")
     if view.empty:
@@ -264,7 +268,8 @@ def _digest(view: DigestView, style: _Style) -> Iterator[str]:
         yield from (_notice(notice, style) for notice in view.feed_notices)
 
 
-def _wanted(view: DigestView) -> str:
+def filters_in_words(view: DigestView) -> str:
+    """A digest's filters in words (shared by every renderer)."""
     parts = []
     for label, values in (
         ("actors", view.actors),
@@ -301,7 +306,9 @@ def _notice(notice: FeedNoticeView, style: _Style) -> str:
         else ", never polled successfully"
     )
     error = f": {esc(' '.join(notice.error.split()))}" if notice.error else ""
-    return f"- {esc(notice.outlet)}: {_TROUBLE.get(notice.trouble, notice.trouble)}{since}{error}"
+    return (
+        f"- {esc(notice.outlet)}: {TROUBLE_WORDS.get(notice.trouble, notice.trouble)}{since}{error}"
+    )
 
 
 # -- search -------------------------------------------------------------------------------------

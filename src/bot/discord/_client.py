@@ -1,0 +1,160 @@
+"""The Discord client: which gateway and REST API it talks to, the commands it registers, and
+the sender that posts digests, watch alerts and feed notices to channels."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.commands import COMMANDS
+from bot.discord._commands import NO_MENTIONS, register
+from bot.discord.render import render
+from bot.sending import ChannelGoneError, SendFailedError
+from bot.settings import Settings
+from bot.views import View
+from digests.service import Service
+
+log = logging.getLogger(__name__)
+
+#: What the bot needs in a channel: see it, post in it, and post embeds (links in digests).
+PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+#: Discord takes a nonce of at most 25 characters; ".NN" (".NNN" past 99) numbers a view's
+#: messages, so each message of a retried send has the nonce it had the first time.
+MAX_NONCE_BASE = 21
+
+
+def point_at(api_url: str, gateway_url: str) -> None:
+    """Make discord.py use this REST base and gateway (Discord's own by default; a test
+    double in tests). discord.py reads both from class attributes, so this is process-wide."""
+    Route.BASE = api_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def intents() -> discord.Intents:
+    """Guilds only: channels, roles and permissions. No privileged intent: the bot never reads
+    messages or member lists."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class _Commands:
+    """Registration of the declared commands when the client starts (discord.py's
+    ``setup_hook``): in the development guild if one is set, else globally."""
+
+    tree: app_commands.CommandTree[Any]
+    service: Service
+    dev_guild: int | None
+
+    def _install(self, service: Service, dev_guild: int | None) -> None:
+        self.service = service
+        self.dev_guild = dev_guild
+        self.tree = app_commands.CommandTree(self)
+        register(self.tree, COMMANDS, service)
+
+    async def setup_hook(self) -> None:
+        if self.dev_guild is None:
+            synced = await self.tree.sync()
+            log.info("registered %d commands globally", len(synced))
+            return
+        guild = discord.Object(id=self.dev_guild)
+        self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("registered %d commands in guild %d", len(synced), self.dev_guild)
+
+
+class NewsBot(_Commands, discord.Client):
+    def __init__(self, service: Service, *, dev_guild: int | None = None, **options: Any) -> None:
+        super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
+        self._install(service, dev_guild)
+
+
+class ShardedNewsBot(_Commands, discord.AutoShardedClient):
+    def __init__(self, service: Service, *, dev_guild: int | None = None, **options: Any) -> None:
+        super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
+        self._install(service, dev_guild)
+
+
+def make_client(service: Service, settings: Settings, **options: Any) -> NewsBot | ShardedNewsBot:
+    """The client the settings ask for, pointed at their Discord."""
+    point_at(settings.discord_api_url, settings.discord_gateway_url)
+    kind = ShardedNewsBot if settings.discord_sharded else NewsBot
+    return kind(service, dev_guild=settings.discord_dev_guild, **options)
+
+
+def application_id(settings: Settings) -> int | None:
+    """The application's id: the setting, else the bot's id that the token starts with."""
+    if settings.discord_application_id is not None:
+        return settings.discord_application_id
+    if settings.discord_token is None:
+        return None
+    first = settings.discord_token.get_secret_value().split(".")[0]
+    try:
+        decoded = base64.b64decode(first + "=" * (-len(first) % 4), validate=False)
+        return int(decoded.decode("ascii"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def invite_url(app_id: int) -> str:
+    """The URL that adds the bot to a server with exactly the permissions it needs."""
+    return discord.utils.oauth_url(
+        app_id, permissions=PERMISSIONS, scopes=("bot", "applications.commands")
+    )
+
+
+class DiscordSender:
+    """Posts views to channels: every message with no mentions allowed and a nonce, so that
+    a send retried after a lost answer is not posted twice; discord.py waits out 429s."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def send(self, channel_id: str, view: View, *, nonce: str) -> tuple[str, ...]:
+        if len(nonce) > MAX_NONCE_BASE:
+            raise ValueError(f"nonce {nonce!r} is longer than {MAX_NONCE_BASE} characters")
+        channel = await self._channel(channel_id)
+        sent = []
+        for index, message in enumerate(render(view)):
+            try:
+                posted = await channel.send(
+                    content=message.content,
+                    embeds=list(message.embeds),
+                    nonce=f"{nonce}.{index:02d}",
+                    allowed_mentions=NO_MENTIONS,
+                )
+            except (discord.NotFound, discord.Forbidden) as error:
+                raise ChannelGoneError(f"channel {channel_id}: {error.text or error}") from error
+            except discord.HTTPException as error:
+                raise SendFailedError(f"channel {channel_id}: {error}") from error
+            sent.append(str(posted.id))
+        return tuple(sent)
+
+    async def _channel(self, channel_id: str) -> discord.abc.Messageable:
+        found = self.client.get_channel(int(channel_id))
+        if found is None:
+            try:
+                found = await self.client.fetch_channel(int(channel_id))
+            except (discord.NotFound, discord.Forbidden) as error:
+                raise ChannelGoneError(f"channel {channel_id}: {error.text or error}") from error
+            except discord.HTTPException as error:
+                raise SendFailedError(f"channel {channel_id}: {error}") from error
+        if not isinstance(found, discord.abc.Messageable):
+            raise ChannelGoneError(f"channel {channel_id} takes no messages")
+        return found
+
+
+async def serve(service: Service, settings: Settings) -> None:
+    """Connect to Discord and answer commands until cancelled."""
+    assert settings.discord_token is not None
+    client = make_client(service, settings)
+    async with client:
+        await client.start(settings.discord_token.get_secret_value())

@@ -1,0 +1,295 @@
+"""The Discord adapter end to end: the real discord.py client, started as the product starts it
+(settings pointing it at the loopback Discord of tests/discord_double.py), answering slash
+commands that arrive over the gateway, and the sender posting to channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import discord
+import pytest
+from pydantic import SecretStr
+
+from bot.commands import COMMANDS, Access
+from bot.discord import DiscordSender, application_id, invite_url, make_client
+from bot.settings import Settings
+from bot.views import DigestSectionView, DigestView
+from digests.model import Platform, Stance, utc_now
+from digests.service import Channel, Service
+from digests.settings import FetchSettings
+from digests.store import Store
+from tests.discord_double import (
+    GENERAL_CHANNEL_ID,
+    GUILD_ID,
+    MANAGER_ID,
+    DiscordDouble,
+    Followup,
+    SentInteraction,
+    running_client,
+)
+from tests.test_positions_lookup import Newsroom, said
+from tests.view_samples import HOSTILE, digest, story
+
+MESSAGES = "/channels/{channel_id}/messages"
+EPHEMERAL = 64
+
+
+@dataclass
+class World:
+    api: DiscordDouble
+    client: discord.Client
+    service: Service
+
+    async def command(
+        self, name: str, options: dict[str, str | bool] | None = None, *, manager: bool = False
+    ) -> SentInteraction:
+        user = self.api.member(MANAGER_ID) if manager else None
+        return await self.api.send_interaction(name, options or {}, user=user)
+
+    async def answers(self, sent: SentInteraction, count: int = 1) -> list[Followup]:
+        return await self.api.wait_followups(sent, count)
+
+
+@pytest.fixture
+def service(sqlite_url: str) -> Iterator[Service]:
+    with Service(Store.open(sqlite_url), fetch=FetchSettings()) as opened:
+        yield opened
+
+
+def settings_for(api: DiscordDouble, **extra: object) -> Settings:
+    return Settings(
+        discord_token=SecretStr(api.token),
+        discord_api_url=api.rest_base,
+        discord_gateway_url=api.gateway_url,
+        discord_dev_guild=GUILD_ID,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def world(service: Service) -> AsyncIterator[World]:
+    async with DiscordDouble(interaction_deadline=1.0) as api:
+        client = make_client(service, settings_for(api), guild_ready_timeout=0.05)
+        async with running_client(client, api):
+            yield World(api, client, service)
+
+
+def texts(followup: Followup) -> str:
+    """Everything a reader sees in a follow-up: content and every embed's text."""
+    message = followup.message
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds", []):
+        parts += [embed.get("title", ""), embed.get("description", "")]
+        parts += [f"{field['name']} {field['value']}" for field in embed.get("fields", [])]
+    return "\n".join(parts)
+
+
+# -- registration ------------------------------------------------------------------------------
+
+
+async def test_every_declared_command_is_registered_once(world: World) -> None:
+    registered = world.api.commands(GUILD_ID)
+    names = [command["name"] for command in registered]
+    assert len(names) == len(set(names))
+    top = {c.name for c in COMMANDS if c.group is None} | {c.group for c in COMMANDS if c.group}
+    assert set(names) == top
+    feeds = next(command for command in registered if command["name"] == "feeds")
+    subcommands = {option["name"] for option in feeds["options"]}
+    assert subcommands == {c.leaf for c in COMMANDS if c.group == "feeds"}
+    for command in (c for c in COMMANDS if c.group is None):
+        entry = next(item for item in registered if item["name"] == command.name)
+        options = {option["name"]: option for option in entry.get("options", [])}
+        assert list(options) == [param.name for param in command.params]
+        assert all(options[p.name].get("required", False) == p.required for p in command.params)
+        managing = entry.get("default_member_permissions") is not None
+        assert managing == (command.access is Access.MANAGE), command.name
+
+
+# -- commands over the gateway -----------------------------------------------------------------
+
+
+async def test_positions_russia_is_deferred_then_answered_privately_with_an_embed(
+    world: World,
+) -> None:
+    room = Newsroom(world.service.store)
+    room.report(0, utc_now() - dt.timedelta(hours=3), said("russia", Stance.REJECT, "no monitors"))
+
+    sent = await world.command("positions", {"actor": "russia"})
+    (followup,) = await world.answers(sent)
+
+    (callback,) = world.api.callbacks(sent)
+    assert callback.type == 5  # deferred: acknowledged before the lookup ran
+    assert callback.data is not None
+    assert callback.data["flags"] & EPHEMERAL
+    assert followup.ephemeral
+    assert "Russia" in followup.message["embeds"][0]["title"]
+    assert "no monitors" in texts(followup)
+    (request,) = world.api.requests("POST", "/webhooks/")
+    assert request.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_slow_lookup_never_loses_the_interaction(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = world.service.positions
+
+    def slow(*args: object, **kwargs: object) -> object:
+        import time
+
+        time.sleep(1.5)  # longer than the double's deadline for a first response (1 s)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world.service, "positions", slow)
+    sent = await world.command("positions", {"actor": "nato"})
+    (followup,) = await world.answers(sent)
+
+    assert [callback.type for callback in world.api.callbacks(sent)] == [5]
+    assert "NATO" in texts(followup)
+
+
+async def test_a_member_without_the_right_cannot_subscribe_and_is_told_privately(
+    world: World,
+) -> None:
+    sent = await world.command("subscribe", {"actors": "russia"})
+    (followup,) = await world.answers(sent)
+
+    assert followup.ephemeral
+    assert "manage this channel" in texts(followup)
+    assert world.api.messages(GENERAL_CHANNEL_ID) == []  # the public "thinking" is gone
+    channel = Channel(platform=Platform.DISCORD, workspace_id=str(GUILD_ID),
+                      channel_id=str(GENERAL_CHANNEL_ID))  # fmt: skip
+    assert world.service.find_subscription(channel) is None
+
+
+async def test_a_manager_subscribes_the_channel_and_everyone_sees_the_settings(
+    world: World,
+) -> None:
+    options: dict[str, str | bool] = {"actors": "rusia", "time": "08:15", "timezone": "Asia/Tokyo"}
+    sent = await world.command("subscribe", options, manager=True)
+    (followup,) = await world.answers(sent)
+
+    assert not followup.ephemeral
+    shown = texts(followup)
+    assert "Subscribed #general" in shown
+    assert "08:15 Asia/Tokyo, weekdays" in shown
+    assert "Russia" in shown
+    (stored,) = world.service.store.list_subscriptions(platform=Platform.DISCORD)
+    assert (stored.workspace_id, stored.channel_id) == (str(GUILD_ID), str(GENERAL_CHANNEL_ID))
+    assert stored.filters.actors == ("russia",)
+
+
+async def test_bad_input_gets_a_short_private_error_without_a_traceback(world: World) -> None:
+    sent = await world.command("positions", {"actor": "russia", "since": "fortnight"})
+    (followup,) = await world.answers(sent)
+
+    assert followup.ephemeral
+    assert "since: not a duration" in texts(followup)
+    assert "Traceback" not in texts(followup)
+
+
+async def test_actor_autocomplete_offers_choices(world: World) -> None:
+    sent = await world.api.send_autocomplete("positions", {"actor": "ukr"}, focused="actor")
+    callback = await world.api.wait_callback(sent)
+
+    assert callback.type == 8
+    assert callback.data is not None
+    values = [choice["value"] for choice in callback.data["choices"]]
+    assert "ukraine" in values
+    assert len(values) <= 25
+
+
+# -- the sender --------------------------------------------------------------------------------
+
+
+async def test_a_digest_is_posted_with_no_mentions_and_feed_text_pings_nobody(
+    world: World,
+) -> None:
+    window = digest()
+    section = DigestSectionView(topic=HOSTILE, topic_id=None, stories=(story(HOSTILE),))
+    hostile = DigestView(since=window.since, until=window.until, sections=(section,))
+
+    ids = await DiscordSender(world.client).send(str(GENERAL_CHANNEL_ID), hostile, nonce="d-1")
+
+    stored = world.api.messages(GENERAL_CHANNEL_ID)
+    assert [message["id"] for message in stored] == list(ids)
+    posts = world.api.requests("POST", f"/channels/{GENERAL_CHANNEL_ID}/messages")
+    assert all(post.json["allowed_mentions"] == {"parse": []} for post in posts)
+    assert all(post.json["nonce"].startswith("d-1.") for post in posts)
+    shown = "\n".join(str(message.get("embeds")) for message in stored)
+    assert "@everyone" not in shown.replace("@\u200beveryone", "")
+    assert "<@&123>" not in shown
+
+
+async def test_a_429_delays_the_digest_but_loses_nothing(world: World) -> None:
+    world.api.rate_limit("POST", MESSAGES, times=2, retry_after=0.2)
+    sender = DiscordSender(world.client)
+
+    ids = await sender.send(str(GENERAL_CHANNEL_ID), digest(), nonce="d-2")
+
+    stored = world.api.messages(GENERAL_CHANNEL_ID)
+    assert [message["id"] for message in stored] == list(ids)
+    limited = [r for r in world.api.requests("POST") if r.fault == "rate_limited"]
+    assert len(limited) == 2
+
+
+async def test_a_502_after_discord_accepted_the_message_does_not_post_it_twice(
+    world: World,
+) -> None:
+    world.api.accept_then_fail("POST", MESSAGES, status=502)
+    sender = DiscordSender(world.client)
+
+    ids = await sender.send(str(GENERAL_CHANNEL_ID), digest(1), nonce="d-3")
+    # The outbox retries a send it could not confirm with the same nonce: still one copy.
+    again = await sender.send(str(GENERAL_CHANNEL_ID), digest(1), nonce="d-3")
+
+    stored = world.api.messages(GENERAL_CHANNEL_ID)
+    assert len(stored) == len(ids) == len(again)
+    assert ids == again
+
+
+async def test_a_channel_the_bot_may_not_post_in_is_reported_as_gone(world: World) -> None:
+    from bot.sending import ChannelGoneError
+    from tests.discord_double import ANNOUNCEMENTS_CHANNEL_ID
+
+    with pytest.raises(ChannelGoneError):
+        await DiscordSender(world.client).send(
+            str(ANNOUNCEMENTS_CHANNEL_ID), digest(1), nonce="d-4"
+        )
+    with pytest.raises(ChannelGoneError):
+        await DiscordSender(world.client).send("999", digest(1), nonce="d-5")
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def test_the_invite_url_asks_for_exactly_what_the_bot_needs() -> None:
+    url = invite_url(1234)
+    assert "client_id=1234" in url
+    assert "scope=bot+applications.commands" in url
+    permissions = discord.Permissions(int(url.split("permissions=")[1].split("&")[0]))
+    assert permissions == discord.Permissions(
+        view_channel=True, send_messages=True, embed_links=True
+    )
+
+
+def test_the_application_id_comes_from_the_setting_or_the_token() -> None:
+    import base64
+
+    token = base64.b64encode(b"987654321").decode().rstrip("=") + ".x.y"
+    assert application_id(Settings(discord_token=SecretStr(token))) == 987654321
+    assert application_id(Settings(discord_application_id=5)) == 5
+    assert application_id(Settings(discord_token=SecretStr("not-a-token"))) is None
+
+
+async def test_a_sharded_client_runs_when_asked(service: Service) -> None:
+    async with DiscordDouble() as api:
+        client = make_client(
+            service, settings_for(api, discord_sharded=True), guild_ready_timeout=0.05
+        )
+        assert isinstance(client, discord.AutoShardedClient)
+        async with running_client(client, api):
+            (identify,) = api.identifies()
+            assert identify["shard"][0] == 0
+            assert client.get_guild(GUILD_ID) is not None
