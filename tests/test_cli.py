@@ -112,7 +112,7 @@ def test_run_polls_once_analyses_and_says_what_is_not_built(loopback_feeds: list
     assert "Analysed 5 articles: " in result.output
     assert ", 0 failed, 0 still queued." in result.output
     assert "Read what came in with `newsdigest digest`" in result.output
-    assert "Not built yet: chat adapters" in result.output
+    assert "Not built yet: the Slack adapter (issue 7) and the scheduler" in result.output
 
 
 def test_default_feeds_are_added_once_in_a_databases_life(
@@ -204,3 +204,25 @@ def test_the_installed_script_reports_a_malformed_config_file_in_one_line(tmp_pa
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"Error: {bad}: config file is not valid TOML")
+
+
+def test_doctor_prints_the_discord_invite_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_TOKEN", "MTIzNDU2Nzg5.secret.part")  # "123456789"
+    with_token = invoke("doctor")
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_TOKEN", "opaque-token")
+    opaque = invoke("doctor")
+
+    assert "invite: https://discord.com/oauth2/authorize?client_id=123456789" in with_token.output
+    assert "permissions=19456" in with_token.output  # view channel, send messages, embed links
+    assert "secret.part" not in with_token.output
+    assert "set discord_application_id to get the invite URL" in opaque.output
+
+
+def test_a_lookup_on_a_new_database_leaves_the_first_start_to_run(
+    tmp_path: Path, loopback_feeds: list[str]
+) -> None:
+    assert invoke("positions", "russia").exit_code == 0
+    assert invoke("run").exit_code == 0
+    url = f"sqlite:///{tmp_path / 'xdg-data' / 'newsdigest' / 'newsdigest.db'}"
+    with Store.open(url) as store:
+        assert [feed.url for feed in store.list_feeds()] == loopback_feeds

@@ -4,9 +4,14 @@ commands that arrive over the gateway, and the sender posting to channels."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import discord
 import pytest
@@ -293,3 +298,54 @@ async def test_a_sharded_client_runs_when_asked(service: Service) -> None:
             (identify,) = api.identifies()
             assert identify["shard"][0] == 0
             assert client.get_guild(GUILD_ID) is not None
+
+
+# -- `newsdigest run` with a Discord token -----------------------------------------------------
+
+
+async def start_run(api: DiscordDouble, tmp_path: Path, token: str) -> asyncio.subprocess.Process:
+    """`newsdigest run` in a process of its own, as a user starts it, pointed at the double."""
+    empty = tmp_path / "feeds.toml"
+    empty.write_text("feeds = []\n")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NEWSDIGEST_")},
+        "NEWSDIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "NEWSDIGEST_FEEDS_FILE": str(empty),
+        "NEWSDIGEST_DISCORD_TOKEN": token,
+        "NEWSDIGEST_DISCORD_API_URL": api.rest_base,
+        "NEWSDIGEST_DISCORD_GATEWAY_URL": api.gateway_url,
+        "NEWSDIGEST_DISCORD_DEV_GUILD": str(GUILD_ID),
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def test_run_with_a_discord_token_answers_slash_commands(tmp_path: Path) -> None:
+    async with DiscordDouble() as api:
+        process = await start_run(api, tmp_path, api.token)
+        try:
+            await api.wait_until(lambda: bool(api.commands(GUILD_ID)), timeout=60)
+            await api.wait_identified()
+            sent = await api.send_interaction("topics")
+            (followup,) = await api.wait_followups(sent, timeout=30)
+        finally:
+            process.send_signal(signal.SIGINT)
+            stdout, _stderr = await asyncio.wait_for(process.communicate(), 30)
+
+    assert "Ceasefire" in texts(followup)
+    assert followup.ephemeral
+    assert b"answering slash commands" in stdout
+
+
+async def test_run_with_a_token_discord_refuses_says_so_in_one_line(tmp_path: Path) -> None:
+    async with DiscordDouble() as api:
+        process = await start_run(api, tmp_path, "not-the-token")
+        _stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 2
+    assert stderr.decode().strip().splitlines()[-1] == (
+        "Error: discord_token: Discord refused the token"
+    )

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from digests.service import Service
     from digests.settings import AnalysisSettings
     from digests.store import Store
-    from digests.vocab import Vocabulary
 
 #: Exit codes beyond click's own (1: an error, 2: bad usage).
 EXIT_CONFIG = 2
@@ -63,7 +62,9 @@ class App:
         _setup_logging(loaded.settings.log_level)
         return loaded
 
-    def open_service(self) -> Service:
+    def open_service(self, *, starting: bool = True) -> Service:
+        """The service over the configured store; ``starting``: add the default feeds if this
+        database never had them (lookups, which only read, pass False)."""
         from digests.service import Service  # noqa: PLC0415 - see the imports above
 
         settings = self.loaded.settings
@@ -73,7 +74,7 @@ class App:
             fetch=settings.fetch,
             digest=settings.digest,
             vocabulary_dir=settings.analysis.vocabulary_dir or None,
-            default_feeds=load_feed_list(feeds_file),
+            default_feeds=load_feed_list(feeds_file) if starting else None,
         )
 
 
@@ -131,12 +132,33 @@ def run(app: App) -> None:
         if queued:
             run = _analyse_queue(app, service.store, show_progress=True)
             cli_output.print_analysis_run(out, run, service.store.count_queued())
+        if settings.discord_token is not None:
+            _serve_discord(service, settings)
+            return
     out.print(
         "Read what came in with `newsdigest digest`, `newsdigest positions ACTOR` or "
-        "`newsdigest stories`. Not built yet: chat adapters (issues 6, 7) and the scheduler "
+        "`newsdigest stories`. Not built yet: the Slack adapter (issue 7) and the scheduler "
         "that keeps polling and delivers digests on time (8); poll and analyse again with "
         "`newsdigest ingest`."
     )
+
+
+def _serve_discord(service: Service, settings: Settings) -> None:
+    """Answer Discord's slash commands until Ctrl-C (scheduled digests: issue 8)."""
+    import aiohttp  # noqa: PLC0415 - see the imports above
+    import discord  # noqa: PLC0415 - discord.py only when it is used
+
+    from bot.discord import serve  # noqa: PLC0415
+
+    out.print("Connecting to Discord; answering slash commands until Ctrl-C.")
+    try:
+        asyncio.run(serve(service, settings))
+    except KeyboardInterrupt:
+        out.print("Stopped.")
+    except discord.LoginFailure as error:
+        raise BadSettings("discord_token: Discord refused the token") from error
+    except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
+        raise click.ClickException(f"cannot reach Discord: {error}") from error
 
 
 @cli.command()
@@ -375,13 +397,6 @@ def _window(since: str) -> dt.timedelta:
         raise BadInput(f"--since: {error}") from error
 
 
-def _vocabulary(settings: Settings) -> Vocabulary:
-    """The actor and topic vocabularies the settings name (`analysis.vocabulary_dir`)."""
-    from digests.vocab import load_vocabulary  # noqa: PLC0415 - see the imports above
-
-    return load_vocabulary(settings.analysis.vocabulary_dir or None)
-
-
 def _write_view(view: View, output: str) -> None:
     """A view on stdout, in the --format asked for."""
     from bot.views.render_console import render_markdown, render_text  # noqa: PLC0415
@@ -428,38 +443,23 @@ def digest(
     """
     from bot.views import digest_view, error_view  # noqa: PLC0415
     from digests.compose import (  # noqa: PLC0415
-        ActorResolver,
         UnknownActorError,
         UnknownFeedError,
         UnknownTopicError,
-        compose_digest,
     )
     from digests.model import SubscriptionFilters  # noqa: PLC0415
-    from digests.store import Store  # noqa: PLC0415
 
     window = _window(since)
-    settings = app.loaded.settings
-    resolver = ActorResolver(_vocabulary(settings))
-    until = utc_now()
-    with Store.open(settings.resolved_database_url()) as store:
+    filters = SubscriptionFilters(
+        actors=_listed(actors),
+        topics=_listed(topics),
+        feeds=_listed(feeds),
+        keywords=_listed(keywords),
+        exclude_keywords=_listed(exclude),
+    )
+    with app.open_service(starting=False) as service:
         try:
-            # Names as typed are resolved to keys once, so the filters hold what they mean.
-            filters = SubscriptionFilters(
-                actors=tuple(resolver.resolve(name).actor.key for name in _listed(actors)),
-                topics=_listed(topics),
-                feeds=_listed(feeds),
-                keywords=_listed(keywords),
-                exclude_keywords=_listed(exclude),
-            )
-            result = compose_digest(
-                store,
-                resolver.vocabulary,
-                filters,
-                until - window,
-                until,
-                settings=settings.digest,
-                resolver=resolver,
-            )
+            result = service.digest(filters, window)
         except (UnknownActorError, UnknownTopicError, UnknownFeedError) as error:
             _refuse(error_view(error), output, error)
     _write_view(digest_view(result), output)
@@ -488,26 +488,14 @@ def positions(
     (russia, US, Russian, zelensky); near misses are read as the closest name.
     """
     from bot.views import error_view, positions_view  # noqa: PLC0415
-    from digests.compose import (  # noqa: PLC0415
-        ActorResolver,
-        UnknownActorError,
-        UnknownTopicError,
-        lookup_positions,
-        resolve_topic,
-    )
-    from digests.store import Store  # noqa: PLC0415
+    from digests.compose import UnknownActorError, UnknownTopicError  # noqa: PLC0415
 
     window = _window(since)
-    settings = app.loaded.settings
-    resolver = ActorResolver(_vocabulary(settings))
-    try:
-        match = resolver.resolve(actor)
-        if topic is not None:
-            resolve_topic(resolver.vocabulary, topic)
-    except (UnknownActorError, UnknownTopicError) as error:
-        _refuse(error_view(error), output, error)
-    with Store.open(settings.resolved_database_url()) as store:
-        result = lookup_positions(store, resolver, match, topic=topic, since=window, limit=limit)
+    with app.open_service(starting=False) as service:
+        try:
+            result = service.positions(actor, topic=topic, since=window, limit=limit)
+        except (UnknownActorError, UnknownTopicError) as error:
+            _refuse(error_view(error), output, error)
     view = positions_view(result)
     _write_view(view, output)
 
@@ -529,17 +517,14 @@ def search(app: App, *, query: tuple[str, ...], since: str, limit: int, output: 
     "sanction" finds "sanctions"), best first."""
     from bot.views import search_view  # noqa: PLC0415
     from digests.compose import EmptyQueryError  # noqa: PLC0415
-    from digests.compose import search as find  # noqa: PLC0415
-    from digests.store import Store  # noqa: PLC0415
 
     window = _window(since)
-    settings = app.loaded.settings
-    with Store.open(settings.resolved_database_url()) as store:
+    with app.open_service(starting=False) as service:
         try:
-            result = find(store, " ".join(query), utc_now() - window, limit)
+            result = service.search(" ".join(query), window, limit)
         except EmptyQueryError as error:
             raise BadInput(f"QUERY: {error}") from error
-    view = search_view(result, _vocabulary(settings))
+        view = search_view(result, service.vocabulary)
     _write_view(view, output)
 
 

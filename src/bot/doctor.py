@@ -45,6 +45,7 @@ def diagnose(loaded: LoadedSettings) -> list[Finding]:
         Finding("database", Status.INFO, display_url(settings.resolved_database_url())),
         _schema(settings),
         Finding("adapters", Status.INFO, _adapters(settings)),
+        *_discord(settings),
         Finding("secrets", Status.INFO, _secrets(settings)),
         _private_networks(settings),
     ]
@@ -78,6 +79,23 @@ def _adapters(settings: Settings) -> str:
     if adapters == ["console"]:
         return "console (no chat credentials configured)"
     return ", ".join(adapters)
+
+
+def _discord(settings: Settings) -> list[Finding]:
+    """Where the bot connects, and the URL that invites it with the permissions it needs."""
+    if settings.discord_token is None:
+        return []
+    from bot.discord import application_id, invite_url  # noqa: PLC0415 - discord.py on demand
+
+    where = Finding("discord", Status.INFO, f"API {settings.discord_api_url}, gateway "
+                    f"{settings.discord_gateway_url}; commands registered "
+                    + (f"in guild {settings.discord_dev_guild}" if settings.discord_dev_guild
+                       else "globally"))  # fmt: skip
+    app_id = application_id(settings)
+    if app_id is None:
+        return [where, Finding("discord", Status.WARN, "set discord_application_id to get the "
+                               "invite URL (the token does not hold it)")]  # fmt: skip
+    return [where, Finding("discord", Status.INFO, f"invite: {invite_url(app_id)}")]
 
 
 def _secrets(settings: Settings) -> str:

@@ -115,16 +115,18 @@ class Service:
         fetch: FetchSettings,
         digest: DigestSettings | None = None,
         vocabulary_dir: str | None = None,
-        default_feeds: Sequence[Feed] = (),
+        default_feeds: Sequence[Feed] | None = None,
     ) -> Self:
-        """Open and migrate the store; on the very first start, add the default feeds."""
+        """Open and migrate the store; on the very first start, add ``default_feeds`` (None:
+        not this time, the database's first start is still to come)."""
         service = cls(
             Store.open(database_url),
             fetch=fetch,
             digest=digest,
             vocabulary_dir=vocabulary_dir,
         )
-        service.add_default_feeds(default_feeds)
+        if default_feeds is not None:
+            service.add_default_feeds(default_feeds)
         return service
 
     def close(self) -> None:
