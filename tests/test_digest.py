@@ -454,7 +454,7 @@ def test_the_window_runs_from_the_last_delivered_digest_capped_and_survives_a_re
     with Store.open(database_url) as store:
         subscription = store.save_subscription(
             Subscription(platform=Platform.CONSOLE, workspace_id="", channel_id="main")
-        )
+        )[0]
         assert subscription.id is not None
         first = digest_window(store, subscription.id, settings, now=NOW)
         # Never delivered: the maximum.

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from bot.commands import COMMANDS, Access
 from bot.discord import DiscordSender, application_id, invite_url, make_client
+from bot.discord._client import message_nonce
 from bot.settings import Settings
 from bot.views import DigestSectionView, DigestView
 from digests.model import Platform, Stance, utc_now
@@ -29,6 +30,7 @@ from tests.discord_double import (
     GENERAL_CHANNEL_ID,
     GUILD_ID,
     MANAGER_ID,
+    OWNER_ID,
     DiscordDouble,
     Followup,
     SentInteraction,
@@ -39,6 +41,7 @@ from tests.view_samples import HOSTILE, digest, story
 
 MESSAGES = "/channels/{channel_id}/messages"
 EPHEMERAL = 64
+LOADING = 128
 
 
 @dataclass
@@ -54,7 +57,25 @@ class World:
         return await self.api.send_interaction(name, options or {}, user=user)
 
     async def answers(self, sent: SentInteraction, count: int = 1) -> list[Followup]:
-        return await self.api.wait_followups(sent, count)
+        return await answers_of(self.api, sent, count)
+
+
+async def answers_of(
+    api: DiscordDouble, sent: SentInteraction, count: int = 1, *, timeout: float = 10
+) -> list[Followup]:
+    """A reply's messages: the deferred answer, filled in, then any follow-ups."""
+    await api.wait_until(lambda: len(_answers(api, sent)) >= count, timeout=timeout)
+    return _answers(api, sent)
+
+
+def _answers(api: DiscordDouble, sent: SentInteraction) -> list[Followup]:
+    try:
+        original = api.original_response(sent)
+    except KeyError:  # deleted: a private answer replaced a public acknowledgement
+        original = None
+    filled = [] if original is None or original.get("flags", 0) & LOADING else [original]
+    first = [Followup(sent.id, message, bool(message["flags"] & EPHEMERAL)) for message in filled]
+    return first + api.followups(sent)
 
 
 @pytest.fixture
@@ -95,21 +116,26 @@ def texts(followup: Followup) -> str:
 
 
 async def test_every_declared_command_is_registered_once(world: World) -> None:
-    registered = world.api.commands(GUILD_ID)
-    names = [command["name"] for command in registered]
-    assert len(names) == len(set(names))
+    registered = {command["name"]: command for command in world.api.commands(GUILD_ID)}
+    assert len(registered) == len(world.api.commands(GUILD_ID))  # no name twice
     top = {c.name for c in COMMANDS if c.group is None} | {c.group for c in COMMANDS if c.group}
-    assert set(names) == top
-    feeds = next(command for command in registered if command["name"] == "feeds")
-    subcommands = {option["name"] for option in feeds["options"]}
-    assert subcommands == {c.leaf for c in COMMANDS if c.group == "feeds"}
-    for command in (c for c in COMMANDS if c.group is None):
-        entry = next(item for item in registered if item["name"] == command.name)
+    assert set(registered) == top
+    for command in COMMANDS:
+        entry = registered[command.group or command.name]
+        if command.group is not None:  # a subcommand: an option of type 1 of its group
+            entry = next(o for o in entry["options"] if o["name"] == command.leaf)
+            assert entry["type"] == 1
         options = {option["name"]: option for option in entry.get("options", [])}
-        assert list(options) == [param.name for param in command.params]
+        assert list(options) == [param.name for param in command.params], command.name
         assert all(options[p.name].get("required", False) == p.required for p in command.params)
-        managing = entry.get("default_member_permissions") is not None
-        assert managing == (command.access is Access.MANAGE), command.name
+        assert all(options[p.name]["description"] == p.description for p in command.params)
+        autocompleted = {name for name, option in options.items() if option.get("autocomplete")}
+        assert autocompleted == {p.name for p in command.params if p.suggest}, command.name
+    for name, entry in registered.items():
+        declared = [c for c in COMMANDS if name in (c.name, c.group)]
+        hidden = any(c.access is not Access.ANYONE for c in declared) and len(declared) == 1
+        # A group cannot hide some of its subcommands: /feeds shows, the layer refuses.
+        assert (entry.get("default_member_permissions") is not None) == hidden, name
 
 
 # -- commands over the gateway -----------------------------------------------------------------
@@ -131,7 +157,7 @@ async def test_positions_russia_is_deferred_then_answered_privately_with_an_embe
     assert followup.ephemeral
     assert "Russia" in followup.message["embeds"][0]["title"]
     assert "no monitors" in texts(followup)
-    (request,) = world.api.requests("POST", "/webhooks/")
+    (request,) = world.api.requests("PATCH", "/webhooks/")  # the deferred answer, filled in
     assert request.json["allowed_mentions"] == {"parse": []}
 
 
@@ -185,6 +211,47 @@ async def test_a_manager_subscribes_the_channel_and_everyone_sees_the_settings(
     assert stored.filters.actors == ("russia",)
 
 
+async def test_only_an_operator_may_change_the_feeds_and_the_apps_owner_is_one(
+    world: World,
+) -> None:
+    manager = await world.command("feeds remove", {"feed": "999"}, manager=True)
+    owner = await world.api.send_interaction(
+        "feeds remove", {"feed": "999"}, user=world.api.member(OWNER_ID)
+    )
+    (refused,) = await world.answers(manager)
+    (allowed,) = await world.answers(owner)
+
+    assert "for the bot's operators" in texts(refused)
+    assert "no feed called '999'" in texts(allowed)  # past the access check
+    assert refused.ephemeral
+    assert allowed.ephemeral
+
+
+async def test_a_failure_to_answer_is_logged_and_the_caller_is_told(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.api.fail("PATCH", "/webhooks/{application_id}/{token}/messages/@original",
+                   status=400, times=1)  # fmt: skip
+    sent = await world.command("topics")
+    await world.api.wait_until(
+        lambda: "Something went wrong" in str(world.api.original_response(sent)), timeout=5
+    )
+    assert "answering /topics failed" in caplog.text
+
+
+async def test_a_502_after_discord_took_a_public_answer_does_not_post_it_twice(
+    world: World,
+) -> None:
+    world.api.accept_then_fail("PATCH", "/webhooks/{application_id}/{token}/messages/@original")
+    sent = await world.command("digest", {"post": True})
+    await world.api.wait_until(
+        lambda: len(world.api.requests("PATCH", "/webhooks/")) >= 2, timeout=10
+    )
+    await asyncio.sleep(0.2)
+    assert len(world.api.messages(GENERAL_CHANNEL_ID)) == 1
+    assert world.api.followups(sent) == []
+
+
 async def test_bad_input_gets_a_short_private_error_without_a_traceback(world: World) -> None:
     sent = await world.command("positions", {"actor": "russia", "since": "fortnight"})
     (followup,) = await world.answers(sent)
@@ -221,7 +288,9 @@ async def test_a_digest_is_posted_with_no_mentions_and_feed_text_pings_nobody(
     assert [message["id"] for message in stored] == list(ids)
     posts = world.api.requests("POST", f"/channels/{GENERAL_CHANNEL_ID}/messages")
     assert all(post.json["allowed_mentions"] == {"parse": []} for post in posts)
-    assert all(post.json["nonce"].startswith("d-1.") for post in posts)
+    nonces = [post.json["nonce"] for post in posts]
+    assert nonces == [message_nonce("d-1", index) for index in range(len(posts))]
+    assert all(len(nonce) <= 25 for nonce in nonces)
     shown = "\n".join(str(message.get("embeds")) for message in stored)
     assert "@everyone" not in shown.replace("@\u200beveryone", "")
     assert "<@&123>" not in shown
@@ -330,7 +399,7 @@ async def test_run_with_a_discord_token_answers_slash_commands(tmp_path: Path) -
             await api.wait_until(lambda: bool(api.commands(GUILD_ID)), timeout=60)
             await api.wait_identified()
             sent = await api.send_interaction("topics")
-            (followup,) = await api.wait_followups(sent, timeout=30)
+            (followup,) = await answers_of(api, sent, timeout=30)
         finally:
             process.send_signal(signal.SIGINT)
             stdout, _stderr = await asyncio.wait_for(process.communicate(), 30)

@@ -323,7 +323,7 @@ def test_story_round_trips_with_its_articles(store: Store) -> None:
 
 def test_subscription_round_trips_every_field(store: Store) -> None:
     subscription = full_subscription()
-    stored = store.save_subscription(subscription)
+    stored = store.save_subscription(subscription)[0]
     assert store.get_subscription(stored.id or 0) == stored
     assert stored == dataclasses.replace(subscription, id=stored.id)
     assert store.find_subscription(Platform.SLACK, "T1", "C1") == stored
@@ -331,7 +331,7 @@ def test_subscription_round_trips_every_field(store: Store) -> None:
 
 
 def test_saving_a_channels_subscription_again_edits_it(store: Store) -> None:
-    stored = store.save_subscription(full_subscription())
+    stored = store.save_subscription(full_subscription())[0]
     again = Subscription(
         platform=Platform.SLACK,
         workspace_id="T1",
@@ -341,7 +341,8 @@ def test_saving_a_channels_subscription_again_edits_it(store: Store) -> None:
         created_at=T1,
         updated_at=T1,
     )
-    edited = store.save_subscription(again)
+    edited, created = store.save_subscription(again)
+    assert not created
     assert edited.id == stored.id
     assert edited.created_at == stored.created_at  # created once, edited since
     assert edited.local_time == dt.time(8, 0)
@@ -350,10 +351,10 @@ def test_saving_a_channels_subscription_again_edits_it(store: Store) -> None:
 
 
 def test_subscriptions_listed_by_platform_and_workspace(store: Store) -> None:
-    slack = store.save_subscription(full_subscription("C1"))
+    slack = store.save_subscription(full_subscription("C1"))[0]
     discord = store.save_subscription(
         Subscription(platform=Platform.DISCORD, workspace_id="G1", channel_id="42")
-    )
+    )[0]
     assert store.list_subscriptions() == [slack, discord]
     assert store.list_subscriptions(platform=Platform.DISCORD) == [discord]
     assert store.list_subscriptions(workspace_id="T1") == [slack]
@@ -366,7 +367,7 @@ def test_subscriptions_listed_by_platform_and_workspace(store: Store) -> None:
 
 
 def test_delivery_round_trips_and_is_unique_per_period(store: Store) -> None:
-    subscription = store.save_subscription(full_subscription())
+    subscription = store.save_subscription(full_subscription())[0]
     delivery = Delivery(
         subscription_id=subscription.id or 0,
         kind=DeliveryKind.DIGEST,

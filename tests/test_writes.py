@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -140,15 +140,22 @@ def test_calls_after_a_batch_are_their_own_transactions_again(store: Store) -> N
 
 
 def test_another_threads_calls_are_not_part_of_the_batch(store: Store) -> None:
+    other = ThreadPoolExecutor(1)
+    writing: list[Future[Feed]] = []
+
     def batch_in_this_thread() -> None:
         with store.batch():
-            in_other_thread(store.add_feed, Feed(url=url("other")))
             store.add_feed(Feed(url=url("mine")))
             assert in_other_thread(store.find_feed, url("mine")) is None  # not committed yet
+            # Another thread's write (on SQLite it waits for the batch's write lock) is not
+            # part of the batch: the batch's rollback does not undo it.
+            writing.append(other.submit(store.add_feed, Feed(url=url("other"))))
             raise AbortError
 
     with pytest.raises(AbortError):
         batch_in_this_thread()
+    other.shutdown(wait=True)
+    assert writing[0].result().url == url("other")
     assert stored_urls(store) == [url("other")]
 
 

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     #: Feeds added on the first start; empty means the bundled config/feeds.toml.
     feeds_file: Path | None = None
 
+    #: Who may add and remove feeds from chat, which changes the news of every server or
+    #: workspace the bot is in: "discord:USER_ID" or "slack:USER_ID" entries. On Discord the
+    #: application's owner (or its team) is an operator too.
+    operators: list[str] = Field(default_factory=list)
+
     discord_token: SecretStr | None = None
     #: Discord's REST base and gateway: change them only to point the bot at a test double.
     discord_api_url: str = "https://discord.com/api/v10"
@@ -101,6 +106,18 @@ class Settings(BaseSettings):
             return normalise_database_url(raw)
         except ConfigError as error:
             raise ValueError(error.message) from error
+
+    @field_validator("operators")
+    @classmethod
+    def _check_operators(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            platform, _, user = entry.partition(":")
+            if platform not in ("discord", "slack") or not user.strip():
+                raise ValueError(f"{entry!r}: give discord:USER_ID or slack:USER_ID")
+        return value
+
+    def is_operator(self, platform: str, user_id: str) -> bool:
+        return f"{platform}:{user_id}" in self.operators
 
     @field_validator("discord_api_url", "discord_gateway_url")
     @classmethod

@@ -12,11 +12,11 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import cached_property
 from typing import Self
 
 from digests.compose import (
@@ -106,6 +106,8 @@ class Service:
         self.fetch_settings = fetch
         self.digest_settings = digest or DigestSettings()
         self._vocabulary_dir = vocabulary_dir or None
+        self._loading = threading.Lock()
+        self._resolver: ActorResolver | None = None
 
     @classmethod
     def open(
@@ -265,14 +267,19 @@ class Service:
 
     # -- the vocabulary -----------------------------------------------------------------------
 
-    @cached_property
+    @property
     def vocabulary(self) -> Vocabulary:
-        """The actor and topic vocabularies, loaded on first use."""
-        return load_vocabulary(self._vocabulary_dir)
+        """The actor and topic vocabularies, loaded on first use (once, whichever thread)."""
+        return self.resolver.vocabulary
 
-    @cached_property
+    @property
     def resolver(self) -> ActorResolver:
-        return ActorResolver(self.vocabulary)
+        """The actor resolver over the vocabulary, built on first use (once, whichever
+        thread: commands run in worker threads)."""
+        with self._loading:
+            if self._resolver is None:
+                self._resolver = ActorResolver(load_vocabulary(self._vocabulary_dir))
+            return self._resolver
 
     def actors(self, query: str | None = None, limit: int = 25) -> list[Actor]:
         """Actors whose names come closest to ``query``; without one, the states and
@@ -371,13 +378,6 @@ class Service:
     ) -> tuple[Subscription, bool]:
         """Create the channel's subscription or edit it (what ``change`` leaves None stays);
         return it and whether it is new. Bad names raise before anything is stored."""
-        current = self.find_subscription(channel)
-        base = current or Subscription(
-            platform=channel.platform,
-            workspace_id=channel.workspace_id,
-            channel_id=channel.channel_id,
-            created_by=by,
-        )
         # Only what was given is resolved: the stored filters are already keys and URLs.
         given = self.resolve_filters(
             SubscriptionFilters(
@@ -386,31 +386,34 @@ class Service:
                 feeds=change.feeds or (),
             )
         )
-        current_filters = base.filters
-        filters = SubscriptionFilters(
-            actors=given.actors if change.actors is not None else current_filters.actors,
-            topics=given.topics if change.topics is not None else current_filters.topics,
-            feeds=given.feeds if change.feeds is not None else current_filters.feeds,
-            keywords=_given(change.keywords, current_filters.keywords),
-            exclude_keywords=_given(change.exclude_keywords, current_filters.exclude_keywords),
-        )
-        wanted = dataclasses.replace(
-            base,
-            filters=filters,
-            local_time=change.local_time or base.local_time,
-            timezone=change.timezone or base.timezone,
-            days=change.days or base.days,
-            enabled=True,
-            updated_at=utc_now(),
-        )
-        return self.store.save_subscription(wanted), current is None
+        with self.store.batch(savepoints=False):  # read and write in one transaction
+            current = self.find_subscription(channel)
+            base = current or Subscription(
+                platform=channel.platform,
+                workspace_id=channel.workspace_id,
+                channel_id=channel.channel_id,
+                created_by=by,
+            )
+            wanted = dataclasses.replace(
+                base,
+                filters=_changed_filters(base.filters, given, change),
+                local_time=change.local_time or base.local_time,
+                timezone=change.timezone or base.timezone,
+                days=change.days or base.days,
+                enabled=True,
+                updated_at=utc_now(),
+            )
+            return self.store.save_subscription(wanted)
 
     def unsubscribe(self, channel: Channel) -> Subscription:
         """Remove the channel's subscription (raises ``SubscriptionNotFoundError``)."""
-        found = self.find_subscription(channel)
-        if found is None or found.id is None:
-            raise SubscriptionNotFoundError(channel.channel_id, "this channel has no subscription")
-        self.store.remove_subscription(found.id)
+        with self.store.batch(savepoints=False):
+            found = self.find_subscription(channel)
+            if found is None or found.id is None:
+                raise SubscriptionNotFoundError(
+                    channel.channel_id, "this channel has no subscription"
+                )
+            self.store.remove_subscription(found.id)
         return found
 
     def subscriptions(self, platform: Platform, workspace_id: str) -> list[Subscription]:
@@ -445,6 +448,19 @@ class Service:
             topic_key=resolve_topic(self.vocabulary, topic).key if topic else None,
             created_by=by,
         )
+
+
+def _changed_filters(
+    current: SubscriptionFilters, given: SubscriptionFilters, change: SubscriptionChange
+) -> SubscriptionFilters:
+    """The filters after ``change``: ``given`` holds its names resolved; None keeps."""
+    return SubscriptionFilters(
+        actors=given.actors if change.actors is not None else current.actors,
+        topics=given.topics if change.topics is not None else current.topics,
+        feeds=given.feeds if change.feeds is not None else current.feeds,
+        keywords=_given(change.keywords, current.keywords),
+        exclude_keywords=_given(change.exclude_keywords, current.exclude_keywords),
+    )
 
 
 def _given(value: tuple[str, ...] | None, current: tuple[str, ...]) -> tuple[str, ...]:

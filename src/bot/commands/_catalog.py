@@ -42,22 +42,21 @@ _TOPIC = Param(
 
 def help_command(service: Service, caller: Caller, args: Args) -> Reply:
     items = tuple(
-        ListItemView(
-            title=command.usage(),
-            detail=command.description
-            + (
-                " (needs the right to manage the channel)"
-                if command.access is Access.MANAGE
-                else ""
-            ),
-        )
+        ListItemView(title=command.usage(), detail=command.description + _needs(command))
         for command in COMMANDS
     )
     return Reply((ListView(title="newsdigest commands", items=items),))
 
 
+_NEEDS = {
+    Access.ANYONE: "",
+    Access.MANAGE: " (needs the right to manage the channel)",
+    Access.OPERATE: " (for the bot's operators)",
+}
+
+
 def _needs(command: Command) -> str:
-    return " (needs the right to manage the channel)" if command.access is Access.MANAGE else ""
+    return _NEEDS[command.access]
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -104,7 +103,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Param(
                 name="keywords",
-                description="Only stories with one of these words; -word leaves stories out",
+                description="Words a story must have; -word leaves stories out (replaces both)",
                 example="grain, -football",
             ),
             Param(
@@ -162,9 +161,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         name="feeds add",
-        description="Add a news feed (RSS, Atom or JSON Feed) for every digest",
+        description="Add a news feed (RSS, Atom or JSON Feed) to every digest (operators)",
         handler=handle.feeds_add,
-        access=Access.MANAGE,
+        access=Access.OPERATE,
         public=True,
         params=(
             Param(
@@ -177,9 +176,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         name="feeds remove",
-        description="Remove a feed and its articles",
+        description="Remove a feed and its articles from every digest (operators)",
         handler=handle.feeds_remove,
-        access=Access.MANAGE,
+        access=Access.OPERATE,
         public=True,
         params=(
             Param(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.views import ErrorView, View
 from digests.model import Platform
@@ -21,7 +21,6 @@ class Kind(enum.StrEnum):
     """A parameter's type, as every platform can ask for it."""
 
     TEXT = "text"
-    INTEGER = "integer"
     BOOLEAN = "boolean"
 
 
@@ -40,6 +39,8 @@ class Access(enum.StrEnum):
     ANYONE = "anyone"
     #: The platform's channel-management right (Discord: Manage Channels; Slack: see docs).
     MANAGE = "manage"
+    #: The bot's operators only: what changes every server's news (the feeds).
+    OPERATE = "operate"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,9 +50,7 @@ class Param:
     kind: Kind = Kind.TEXT
     required: bool = False
     suggest: Suggest | None = None
-    #: Fixed choices, if any (shown as a menu where the platform has one).
-    choices: tuple[str, ...] = ()
-    #: Shown in help and usage messages: "7d", "07:30".
+    #: Shown in usage messages: "7d", "07:30".
     example: str | None = None
 
 
@@ -66,6 +65,8 @@ class Caller:
     can_manage: bool
     #: How people see the channel ("#general"), for confirmations.
     channel_name: str | None = None
+    #: One of the bot's operators (the ``operators`` setting; on Discord also the app's owner).
+    is_operator: bool = False
 
     @property
     def platform(self) -> Platform:
@@ -107,9 +108,6 @@ class Command:
     access: Access = Access.ANYONE
     #: Its answer is for the channel (a subscription changed), not only for the caller.
     public: bool = False
-    #: A longer explanation for /help.
-    help: str = ""
-    examples: tuple[str, ...] = field(default=())
 
     @property
     def group(self) -> str | None:

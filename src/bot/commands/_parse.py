@@ -16,10 +16,12 @@ from rapidfuzz import fuzz, process
 from bot.commands._model import CommandError
 from bot.durations import parse_duration
 from bot.views import ErrorView
-from digests.model import DAY_NAMES, EVERY_DAY, WEEKDAYS
+from digests.model import EVERY_DAY, WEEKDAYS
 
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
-_DAY_NAMES = tuple(name.lower() for name in DAY_NAMES)
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: Letters of a day's name that name it: "mon", "tues".
+_DAY_PREFIX = 3
 _DAY_WORDS = {
     "weekdays": WEEKDAYS,
     "every day": EVERY_DAY,
@@ -61,10 +63,20 @@ def time_of_day(text: str) -> dt.time:
     return dt.time(hour, minute)
 
 
+#: Names the tz database holds that are not places: never a subscription's timezone.
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @functools.cache
 def all_timezones() -> tuple[str, ...]:
-    """Every IANA timezone name, sorted."""
-    return tuple(sorted(zoneinfo.available_timezones()))
+    """Every IANA timezone name of a place, sorted."""
+    return tuple(
+        sorted(
+            name
+            for name in zoneinfo.available_timezones()
+            if name not in _NOT_PLACES and not name.startswith(("posix/", "right/"))
+        )
+    )
 
 
 def timezone(text: str) -> str:
@@ -82,19 +94,31 @@ def timezone(text: str) -> str:
 
 
 def days(text: str) -> frozenset[int]:
-    """ "weekdays", "every day", "weekends", or day names: "mon,wed,fri"."""
+    """ "weekdays", "every day", "weekends", day names ("mon,wed,fri", "Monday Friday") or a
+    range ("mon-fri")."""
     typed = " ".join(text.strip().lower().split())
     if typed in _DAY_WORDS:
         return _DAY_WORDS[typed]
-    chosen = set()
+    chosen: set[int] = set()
     for word in re.split(r"[,\s]+", typed):
-        if word[:3] not in _DAY_NAMES or not word:
-            raise refuse(
-                f"days: {text.strip()!r} is not a set of days",
-                hint="give weekdays, every day, weekends, or day names such as mon,wed,fri",
-            )
-        chosen.add(_DAY_NAMES.index(word[:3]))
+        first, dash, last = word.partition("-")
+        start, end = _day(first, text), _day(last, text) if dash else None
+        if end is None:
+            chosen.add(start)
+        else:
+            chosen.update(day % 7 for day in range(start, start + (end - start) % 7 + 1))
     return frozenset(chosen)
+
+
+def _day(word: str, typed: str) -> int:
+    """A day by its name or the first three letters or more of it ("tue", "tues")."""
+    for number, name in enumerate(_FULL_DAY_NAMES):
+        if len(word) >= _DAY_PREFIX and name.startswith(word):
+            return number
+    raise refuse(
+        f"days: {typed.strip()!r} is not a set of days",
+        hint="give weekdays, every day, weekends, day names such as mon,wed,fri, or mon-fri",
+    )
 
 
 def listed(text: str) -> tuple[str, ...] | None:
@@ -102,6 +126,8 @@ def listed(text: str) -> tuple[str, ...] | None:
     items = tuple(item.strip() for item in text.split(",") if item.strip())
     if len(items) == 1 and items[0].casefold() in CLEAR_WORDS:
         return ()
+    if not items:
+        raise refuse(f"{text.strip()!r}: give names separated by commas, or all")
     return items
 
 

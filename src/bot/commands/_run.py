@@ -17,7 +17,6 @@ from digests.errors import (
     FeedError,
     FeedExistsError,
     FeedNotFoundError,
-    NewsdigestError,
     SubscriptionNotFoundError,
     WatchNotFoundError,
 )
@@ -29,12 +28,25 @@ log = logging.getLogger(__name__)
 MAX_CHOICES = 25
 #: Longest argument taken; more is refused rather than stored or searched.
 MAX_ARGUMENT = 1000
-_TYPES: dict[Kind, type] = {Kind.TEXT: str, Kind.INTEGER: int, Kind.BOOLEAN: bool}
+_TYPES: dict[Kind, type] = {Kind.TEXT: str, Kind.BOOLEAN: bool}
 _CHAT_HINTS = {
     UnknownActorError: "/actors NAME finds actors by name",
     UnknownTopicError: "/topics lists the topics",
     UnknownFeedError: "/feeds list shows the feeds",
 }
+
+
+#: What the user can put right: anything else (a database error, a bug) is logged and answered
+#: with a short apology, never with its message, which may hold details not meant for chat.
+_USER_ERRORS = (
+    UnknownActorError,
+    UnknownTopicError,
+    UnknownFeedError,
+    EmptyQueryError,
+    SubscriptionNotFoundError,
+    WatchNotFoundError,
+    FeedError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +70,7 @@ async def run_command(
         return await _call(command, service, caller, _check_args(command, args))
     except CommandError as error:
         return Reply((error.view,))
-    except (NewsdigestError, EmptyQueryError) as error:
+    except _USER_ERRORS as error:
         return Reply((_explain(error),))
     except Exception:
         log.exception("/%s failed for %s in %s", command.name, caller.user_id, caller.channel)
@@ -86,6 +98,14 @@ def _check_access(command: Command, caller: Caller) -> None:
                 hint="ask someone who may manage the channel to run it",
             )
         )
+    if command.access is Access.OPERATE and not caller.is_operator:
+        raise CommandError(
+            ErrorView(
+                message=f"/{command.name} is for the bot's operators: it changes the news of "
+                "every server the bot is in",
+                hint="ask whoever runs this newsdigest to add or remove the feed",
+            )
+        )
 
 
 def _check_args(command: Command, args: Mapping[str, object]) -> Args:
@@ -98,9 +118,7 @@ def _check_args(command: Command, args: Mapping[str, object]) -> Args:
                     ErrorView(message=f"{param.name}: give a value", hint=command.usage())
                 )
             continue
-        if not isinstance(value, _TYPES[param.kind]) or (
-            param.kind is Kind.INTEGER and isinstance(value, bool)
-        ):
+        if not isinstance(value, _TYPES[param.kind]):
             raise CommandError(ErrorView(message=f"{param.name}: expected {param.kind}"))
         if isinstance(value, str) and len(value) > MAX_ARGUMENT:
             raise CommandError(
@@ -128,7 +146,7 @@ def _explain(error: Exception) -> ErrorView:  # noqa: PLR0911 - one answer per k
         return ErrorView(message=f"{error.key!s} is a feed already")
     if isinstance(error, FeedError):
         return ErrorView(message=f"cannot add {error.key!s}: {error.message}")
-    return ErrorView(message=str(error))
+    return ErrorView(message=str(error))  # EmptyQueryError: says what to give
 
 
 def _failure(command: Command) -> ErrorView:

@@ -3,11 +3,16 @@ the sender that posts digests, watch alerts and feed notices to channels."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -26,9 +31,9 @@ log = logging.getLogger(__name__)
 
 #: What the bot needs in a channel: see it, post in it, and post embeds (links in digests).
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
-#: Discord takes a nonce of at most 25 characters; ".NN" (".NNN" past 99) numbers a view's
-#: messages, so each message of a retried send has the nonce it had the first time.
-MAX_NONCE_BASE = 21
+#: A message's nonce: a hash of the delivery's nonce and the message's place in the view (24
+#: hex digits; Discord takes 25 at most), the same every time the same view is sent again.
+_NONCE_BYTES = 12
 
 
 def point_at(api_url: str, gateway_url: str) -> None:
@@ -54,13 +59,15 @@ class _Commands:
     service: Service
     dev_guild: int | None
 
-    def _install(self, service: Service, dev_guild: int | None) -> None:
+    def _install(self, service: Service, dev_guild: int | None, operators: frozenset[str]) -> None:
         self.service = service
         self.dev_guild = dev_guild
         self.tree = app_commands.CommandTree(self)
-        register(self.tree, COMMANDS, service)
+        register(self.tree, COMMANDS, service, operators)
 
     async def setup_hook(self) -> None:
+        # Load the vocabulary before the first command needs it, off the event loop.
+        await asyncio.to_thread(lambda: self.service.resolver)
         if self.dev_guild is None:
             synced = await self.tree.sync()
             log.info("registered %d commands globally", len(synced))
@@ -72,22 +79,37 @@ class _Commands:
 
 
 class NewsBot(_Commands, discord.Client):
-    def __init__(self, service: Service, *, dev_guild: int | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        dev_guild: int | None = None,
+        operators: frozenset[str] = frozenset(),
+        **options: Any,
+    ) -> None:
         super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
-        self._install(service, dev_guild)
+        self._install(service, dev_guild, operators)
 
 
 class ShardedNewsBot(_Commands, discord.AutoShardedClient):
-    def __init__(self, service: Service, *, dev_guild: int | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        dev_guild: int | None = None,
+        operators: frozenset[str] = frozenset(),
+        **options: Any,
+    ) -> None:
         super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, **options)
-        self._install(service, dev_guild)
+        self._install(service, dev_guild, operators)
 
 
 def make_client(service: Service, settings: Settings, **options: Any) -> NewsBot | ShardedNewsBot:
     """The client the settings ask for, pointed at their Discord."""
     point_at(settings.discord_api_url, settings.discord_gateway_url)
     kind = ShardedNewsBot if settings.discord_sharded else NewsBot
-    return kind(service, dev_guild=settings.discord_dev_guild, **options)
+    operators = frozenset(settings.operators)
+    return kind(service, dev_guild=settings.discord_dev_guild, operators=operators, **options)
 
 
 def application_id(settings: Settings) -> int | None:
@@ -119,37 +141,47 @@ class DiscordSender:
         self.client = client
 
     async def send(self, channel_id: str, view: View, *, nonce: str) -> tuple[str, ...]:
-        if len(nonce) > MAX_NONCE_BASE:
-            raise ValueError(f"nonce {nonce!r} is longer than {MAX_NONCE_BASE} characters")
         channel = await self._channel(channel_id)
         sent = []
         for index, message in enumerate(render(view)):
-            try:
+            with _mapped_errors(channel_id):
                 posted = await channel.send(
                     content=message.content,
                     embeds=list(message.embeds),
-                    nonce=f"{nonce}.{index:02d}",
+                    nonce=message_nonce(nonce, index),
                     allowed_mentions=NO_MENTIONS,
                 )
-            except (discord.NotFound, discord.Forbidden) as error:
-                raise ChannelGoneError(f"channel {channel_id}: {error.text or error}") from error
-            except discord.HTTPException as error:
-                raise SendFailedError(f"channel {channel_id}: {error}") from error
             sent.append(str(posted.id))
         return tuple(sent)
 
     async def _channel(self, channel_id: str) -> discord.abc.Messageable:
+        if not channel_id.isdigit():
+            raise ChannelGoneError(f"{channel_id!r} is not a Discord channel id")
         found = self.client.get_channel(int(channel_id))
         if found is None:
-            try:
+            with _mapped_errors(channel_id):
                 found = await self.client.fetch_channel(int(channel_id))
-            except (discord.NotFound, discord.Forbidden) as error:
-                raise ChannelGoneError(f"channel {channel_id}: {error.text or error}") from error
-            except discord.HTTPException as error:
-                raise SendFailedError(f"channel {channel_id}: {error}") from error
         if not isinstance(found, discord.abc.Messageable):
             raise ChannelGoneError(f"channel {channel_id} takes no messages")
         return found
+
+
+def message_nonce(nonce: str, index: int) -> str:
+    """The nonce of the ``index``-th message of a view sent under ``nonce``."""
+    digest = hashlib.blake2s(f"{nonce}/{index}".encode(), digest_size=_NONCE_BYTES)
+    return digest.hexdigest()
+
+
+@contextmanager
+def _mapped_errors(channel_id: str) -> Iterator[None]:
+    """Discord's and the network's errors as the sender's two: gone, or worth a retry."""
+    try:
+        yield
+    except (discord.NotFound, discord.Forbidden) as error:
+        raise ChannelGoneError(f"channel {channel_id}: {error.text or error}") from error
+    except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError,
+            TimeoutError) as error:  # fmt: skip
+        raise SendFailedError(f"channel {channel_id}: {error}") from error
 
 
 async def serve(service: Service, settings: Settings) -> None:

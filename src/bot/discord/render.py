@@ -42,7 +42,7 @@ from bot.views._types import (
     StoryView,
     View,
 )
-from bot.views.render_console import (
+from bot.views.wording import (
     STANCE_VERBS,
     TROUBLE_WORDS,
     filters_in_words,
@@ -452,6 +452,8 @@ def _list(view: ListView) -> _Card:
 def _list_item(item: ListItemView) -> str:
     title = _text(item.title, NAME_LIMIT) or "untitled"
     head = f"• **{_link(title, item.url)}**"
+    if item.channel_id is not None and item.channel_id.isdigit():
+        head = f"• <#{item.channel_id}>"  # Discord shows the channel's name, linked
     if item.key and item.key != item.title:
         head += f" {_code(item.key)}"
     if item.detail:

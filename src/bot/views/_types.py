@@ -215,6 +215,9 @@ class ListItemView:
     detail: str | None = None
     url: str | None = None
     fields: tuple[FieldView, ...] = ()
+    #: The entry is a channel of the platform the view is shown on (a subscription's): its
+    #: renderer may show it its own way (Discord, Slack: a link to the channel).
+    channel_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

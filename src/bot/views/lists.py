@@ -66,7 +66,7 @@ def subscriptions_list(
         items=tuple(
             ListItemView(
                 title=f"Channel {subscription.channel_id}",
-                key=subscription.channel_id,
+                channel_id=subscription.channel_id,
                 fields=subscription_fields(subscription, vocabulary, next_at),
             )
             for subscription, next_at in found

@@ -27,17 +27,8 @@ from bot.views._types import (
     StoryView,
     View,
 )
+from bot.views.wording import STANCE_VERBS, TROUBLE_WORDS, filters_in_words, speaker_label
 
-#: How a stance reads after a name: "Russia rejects: ...".
-STANCE_VERBS = {
-    "claim": "says",
-    "demand": "demands",
-    "accuse": "accuses",
-    "reject": "rejects",
-    "warn": "warns",
-    "propose": "proposes",
-    "support": "supports",
-}
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
@@ -209,19 +200,6 @@ def _item(item: PositionItemView, style: _Style, *, by_actor: bool) -> Iterator[
     yield f"  {_sources(item.sources, style)}"
 
 
-def speaker_label(
-    item: PositionItemView, *, by_actor: bool, escape: Callable[[str], str] = str
-) -> str:
-    """Who said it: the actor, or "Speaker (role of Actor)" (shared by every renderer)."""
-    if item.speaker is None:
-        return escape(item.actor)
-    role = f", {item.speaker_role}" if item.speaker_role else ""
-    side = f" of {item.actor}" if (by_actor or item.speaker_role) else ""
-    return escape(
-        f"{item.speaker} ({(role + side).lstrip(', ')})" if role or side else item.speaker
-    )
-
-
 def _sources(sources: Sequence[SourceView], style: _Style) -> str:
     label = "source" if len(sources) == 1 else f"{len(sources)} sources"
     return f"{label}: " + "; ".join(style.link(source) for source in sources)
@@ -232,13 +210,6 @@ def _quoted(claim: str) -> str:
 
 
 # -- digests and stories ----------------------------------------------------------------------
-
-#: What a feed's trouble means for the reader (shared by every renderer).
-TROUBLE_WORDS = {
-    "failing": "its last poll failed",
-    "disabled": "polling stopped",
-    "stale": "no successful poll lately",
-}
 
 
 def _digest(view: DigestView, style: _Style) -> Iterator[str]:
@@ -266,22 +237,6 @@ def _digest(view: DigestView, style: _Style) -> Iterator[str]:
     if view.feed_notices:
         yield style.heading("Feeds that may be missing news", 2)
         yield from (_notice(notice, style) for notice in view.feed_notices)
-
-
-def filters_in_words(view: DigestView) -> str:
-    """A digest's filters in words (shared by every renderer)."""
-    parts = []
-    for label, values in (
-        ("actors", view.actors),
-        ("topics", view.topics),
-        ("feeds", view.feeds),
-        ("keywords", view.keywords),
-    ):
-        if values:
-            parts.append(f"{label}: {', '.join(values)}")
-    if view.exclude_keywords:
-        parts.append(f"excluding: {', '.join(view.exclude_keywords)}")
-    return "; ".join(parts)
 
 
 def _story(view: StoryView, style: _Style, *, level: int) -> Iterator[str]:

@@ -22,7 +22,7 @@ def last_digest_delivered_at(store: Store, subscription_id: int) -> dt.datetime 
     marked = sa.select(subscriptions.c.last_delivered_at).where(
         subscriptions.c.id == subscription_id
     )
-    with store._begin() as db:
+    with store._begin(write=False) as db:
         # max() keeps its argument's type, so both come back as aware UTC datetimes.
         times = [db.execute(sent).scalar(), db.execute(marked).scalar()]
     found = [when for when in times if when is not None]

@@ -79,5 +79,12 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+#: Set in a connection's ``info`` by the store: the transaction it begins will write.
+IMMEDIATE = "newsdigest_immediate"
+
+
 def _begin_sqlite(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A writing transaction takes the write lock at once: a deferred one that read first fails
+    # with SQLITE_BUSY, without waiting, when another connection writes meanwhile.
+    immediate = connection.info.get(IMMEDIATE, True)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -111,7 +111,7 @@ def _ranked(store: Store, table: sa.Table, words: list[str]) -> sa.Select[tuple[
 def _rows(
     store: Store, select: sa.Select[tuple[int]] | sa.Select[object]
 ) -> Sequence[sa.Row[object]]:
-    with store._begin() as db:
+    with store._begin(write=False) as db:
         return db.execute(select).all()
 
 

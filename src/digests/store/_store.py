@@ -48,7 +48,7 @@ from digests.model import (
     field_names,
 )
 from digests.store import _migrate
-from digests.store._engine import create_engine, display_url
+from digests.store._engine import IMMEDIATE, create_engine, display_url
 from digests.store._tables import (
     actor_mentions,
     articles,
@@ -223,7 +223,14 @@ class Store:
         self.close()
 
     @contextmanager
-    def _begin(self) -> Iterator[sa.Connection]:
+    def _begin(self, *, write: bool = True) -> Iterator[sa.Connection]:
+        """A transaction: the batch's if one is open in this thread, else a new one.
+
+        ``write``: it may write. On SQLite a writing transaction takes the write lock when it
+        starts (``BEGIN IMMEDIATE``), so one that reads first and writes after waits for another
+        writer (``busy_timeout``) instead of failing at once with "database is locked";
+        ``write=False`` for reads, which WAL lets run beside a writer.
+        """
         current: sa.Connection | None = getattr(self._batch, "connection", None)
         if current is not None and not self._batch.savepoints:  # part of the batch's transaction
             yield current
@@ -236,13 +243,15 @@ class Store:
                 raise StoreError(f"database error: {_reason(error)}") from error
             return
         try:
-            with self._engine.begin() as connection:
-                yield connection
+            with self._engine.connect() as connection:
+                connection.info[IMMEDIATE] = write
+                with connection.begin():
+                    yield connection
         except OperationalError as error:
             raise StoreError(f"database error: {_reason(error)}") from error
 
     @contextmanager
-    def batch(self, *, savepoints: bool = True) -> Iterator[None]:
+    def batch(self, *, savepoints: bool = True, write: bool = True) -> Iterator[None]:
         """Run the methods called in this block, in this thread, in one transaction.
 
         Each method is a savepoint of its own, so one that fails (and is caught) undoes its own
@@ -255,7 +264,7 @@ class Store:
         """
         if getattr(self._batch, "connection", None) is not None:
             raise RuntimeError("Store.batch() does not nest")
-        with self._begin() as connection:
+        with self._begin(write=write) as connection:
             self._batch.connection = connection
             self._batch.savepoints = savepoints
             try:
@@ -274,15 +283,15 @@ class Store:
         if getattr(self._batch, "connection", None) is not None:
             yield
             return
-        with self.batch(savepoints=False):
+        with self.batch(savepoints=False, write=False):
             yield
 
     def _all(self, query: sa.Select[Any], convert: Callable[[Row], T]) -> list[T]:
-        with self._begin() as db:
+        with self._begin(write=False) as db:
             return [convert(row) for row in db.execute(query)]
 
     def _first(self, query: sa.Select[Any]) -> Row | None:
-        with self._begin() as db:
+        with self._begin(write=False) as db:
             return db.execute(query).first()
 
     # -- meta ---------------------------------------------------------------------------------
@@ -697,7 +706,7 @@ class Store:
         )
         wanted = list(dict.fromkeys(topics))
         found: dict[str, Position] = {}
-        with self._begin() as db:
+        with self._begin(write=False) as db:
             if db.dialect.name == "postgresql":  # one round trip: the seeks in a LATERAL join
                 topic = sa.func.unnest(sa.bindparam("topics_", type_=ARRAY(sa.String)))
                 each = topic.table_valued("key").render_derived(name="wanted")
@@ -786,8 +795,9 @@ class Store:
 
     # -- subscriptions ------------------------------------------------------------------------
 
-    def save_subscription(self, subscription: Subscription) -> Subscription:
-        """Create the channel's subscription, or replace its settings if it has one."""
+    def save_subscription(self, subscription: Subscription) -> tuple[Subscription, bool]:
+        """Create the channel's subscription, or replace its settings if it has one; return it
+        and whether it was created. Two callers at once make one row: the second edits it."""
         values = _subscription_values(subscription)
         key = (
             subscriptions.c.platform == subscription.platform,
@@ -797,13 +807,19 @@ class Store:
         with self._begin() as db:
             existing = db.scalar(sa.select(subscriptions.c.id).where(*key))
             if existing is None:
-                new_id = db.execute(subscriptions.insert().values(values)).inserted_primary_key
-                assert new_id is not None
-                return dataclasses.replace(subscription, id=new_id[0])
+                try:
+                    with db.begin_nested():
+                        inserted = db.execute(subscriptions.insert().values(values))
+                except IntegrityError:  # another caller created it meanwhile (PostgreSQL)
+                    existing = db.scalar(sa.select(subscriptions.c.id).where(*key))
+                else:
+                    new_id = inserted.inserted_primary_key
+                    assert new_id is not None
+                    return dataclasses.replace(subscription, id=new_id[0]), True
             del values["created_at"]
             db.execute(subscriptions.update().where(subscriptions.c.id == existing).values(values))
             row = db.execute(sa.select(subscriptions).where(subscriptions.c.id == existing)).one()
-        return _subscription(row)
+        return _subscription(row), False
 
     def get_subscription(self, subscription_id: int) -> Subscription:
         query = sa.select(subscriptions).where(subscriptions.c.id == subscription_id)
@@ -945,7 +961,7 @@ class Store:
     def counts(self) -> Mapping[str, int]:
         """How many rows each main table holds."""
         tables = (feeds, articles, positions, stories, subscriptions, watches, deliveries)
-        with self._begin() as db:
+        with self._begin(write=False) as db:
             return {
                 table.name: db.scalar(sa.select(sa.func.count()).select_from(table)) or 0
                 for table in tables

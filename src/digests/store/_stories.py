@@ -59,7 +59,7 @@ def analysed_articles_since(store: Store, since: dt.datetime) -> list[AnalysedAr
     ids = wanted.with_only_columns(articles.c.id).order_by(None)
     actor_keys: dict[int, set[str]] = defaultdict(set)
     topic_keys: dict[int, set[str]] = defaultdict(set)
-    with store._begin() as db:
+    with store._begin(write=False) as db:
         found = [_article(row) for row in db.execute(wanted)]
         if not found:
             return []
@@ -101,7 +101,7 @@ def stories_sources(store: Store, story_ids: Sequence[int]) -> dict[int, list[So
         .where(articles.c.story_id.in_(list(story_ids)))
         .order_by(articles.c.first_seen_at, articles.c.id)
     )
-    with store._begin() as db:
+    with store._begin(write=False) as db:
         members = [_article(row) for row in db.execute(query)]
         feed_ids = {article.feed_id for article in members}
         outlets = {
@@ -137,7 +137,7 @@ def stories_mentions(
         )
         counted: dict[int, list[tuple[str, int]]] = defaultdict(list)
         if story_ids:
-            with store._begin() as db:
+            with store._begin(write=False) as db:
                 for story_id, key, count in db.execute(query):
                     counted[story_id].append((key, int(count)))
         result.append(counted)
@@ -152,7 +152,7 @@ def stories_positions(store: Store, story_ids: Sequence[int]) -> dict[int, list[
     members = sa.select(articles.c.id, articles.c.story_id).where(
         articles.c.story_id.in_(list(story_ids))
     )
-    with store._begin() as db:
+    with store._begin(write=False) as db:
         story_of = {row.id: row.story_id for row in db.execute(members)}
         query = (
             sa.select(positions)
