@@ -345,6 +345,8 @@ class Message:
             body["thread_ts"] = self.thread_ts
         if self.edits:
             body["edited"] = {"user": self.user, "ts": self.ts}
+        if self.args.get("metadata"):
+            body["metadata"] = copy.deepcopy(self.args["metadata"])
         return body
 
 
@@ -925,6 +927,7 @@ class SlackDouble:
             "views.publish": _Method(self._publish_view, bot_or_user),
             "users.info": _Method(self._users_info, bot_or_user),
             "conversations.info": _Method(self._conversations_info, bot_or_user),
+            "conversations.history": _Method(self._conversations_history, bot_or_user),
             "team.info": _Method(self._team_info, bot_or_user),
             "apps.connections.open": _Method(self._connections_open, frozenset({"app"})),
             "oauth.v2.access": _Method(self._oauth_access, frozenset()),
@@ -1150,6 +1153,21 @@ class SlackDouble:
         if channel is None or (channel.is_private and not channel.is_member):
             return failure("channel_not_found")
         return ok(channel=channel.payload())
+
+    async def _conversations_history(self, call: _Call, _identity: TokenInfo | None) -> Reply:
+        """The channel's messages, newest first; metadata only with include_all_metadata."""
+        channel = self.channels.get(str(call.args.get("channel") or ""))
+        if channel is None or (channel.is_private and not channel.is_member):
+            return failure("channel_not_found")
+        limit = int(call.args.get("limit") or 100)
+        with_metadata = str(call.args.get("include_all_metadata")).lower() in ("1", "true")
+        found = []
+        for message in reversed(self._messages.get(channel.id, [])[-limit:]):
+            body = message.payload()
+            if not with_metadata:
+                body.pop("metadata", None)
+            found.append(body)
+        return ok(messages=found, has_more=False)
 
     async def _team_info(self, call: _Call, identity: TokenInfo | None) -> Reply:
         asked = call.args.get("team")

@@ -112,7 +112,7 @@ def test_run_polls_once_analyses_and_says_what_is_not_built(loopback_feeds: list
     assert "Analysed 5 articles: " in result.output
     assert ", 0 failed, 0 still queued." in result.output
     assert "Read what came in with `newsdigest digest`" in result.output
-    assert "Not built yet: the Slack adapter (issue 7) and the scheduler" in result.output
+    assert "Not built yet: the scheduler that keeps polling" in result.output
 
 
 def test_default_feeds_are_added_once_in_a_databases_life(

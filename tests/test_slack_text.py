@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import COMMANDS, CommandError, find_command
-from bot.slack._text import parse_text, split_group, usage
+from bot.slack._text import parse_text, split_group
 
 
 def parse(name: str, text: str) -> dict[str, str | bool]:
@@ -72,9 +72,9 @@ def test_words_with_nowhere_to_go_and_an_unbalanced_quote() -> None:
 
 def test_every_command_has_a_usage_line_that_names_its_parameters() -> None:
     for command in COMMANDS:
-        line = usage(command)
+        line = command.usage()
         assert line.startswith(f"/{command.name}")
         assert all(param.name in line.lower() for param in command.params)
     subscribe = find_command("subscribe")
     assert subscribe is not None
-    assert "[time:07:30]" in usage(subscribe)
+    assert "[time:07:30]" in subscribe.usage()

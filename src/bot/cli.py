@@ -132,33 +132,50 @@ def run(app: App) -> None:
         if queued:
             run = _analyse_queue(app, service.store, show_progress=True)
             cli_output.print_analysis_run(out, run, service.store.count_queued())
-        if settings.discord_token is not None:
-            _serve_discord(service, settings)
+        if settings.discord_token is not None or settings.slack_mode() is not None:
+            _serve_chat(service, settings)
             return
     out.print(
         "Read what came in with `newsdigest digest`, `newsdigest positions ACTOR` or "
-        "`newsdigest stories`. Not built yet: the Slack adapter (issue 7) and the scheduler "
-        "that keeps polling and delivers digests on time (8); poll and analyse again with "
-        "`newsdigest ingest`."
+        "`newsdigest stories`. Not built yet: the scheduler that keeps polling and delivers "
+        "digests on time (issue 8); poll and analyse again with `newsdigest ingest`."
     )
 
 
-def _serve_discord(service: Service, settings: Settings) -> None:
-    """Answer Discord's slash commands until Ctrl-C (scheduled digests: issue 8)."""
-    import aiohttp  # noqa: PLC0415 - see the imports above
-    import discord  # noqa: PLC0415 - discord.py only when it is used
-
-    from bot.discord import serve  # noqa: PLC0415
-
-    out.print("Connecting to Discord; answering slash commands until Ctrl-C.")
+def _serve_chat(service: Service, settings: Settings) -> None:
+    """Answer slash commands on every configured platform until Ctrl-C (scheduled digests:
+    issue 8)."""
+    names = [name for name in settings.adapters() if name != "console"]
+    out.print(f"Connecting to {' and '.join(names)}; answering slash commands until Ctrl-C.")
     try:
-        asyncio.run(serve(service, settings))
+        asyncio.run(_chat(service, settings))
     except KeyboardInterrupt:
         out.print("Stopped.")
+
+
+async def _chat(service: Service, settings: Settings) -> None:
+    import aiohttp  # noqa: PLC0415 - see the imports above
+    import discord  # noqa: PLC0415 - the chat libraries only when they are used
+    from slack_sdk.errors import SlackApiError  # noqa: PLC0415
+
+    adapters = []
+    if settings.discord_token is not None:
+        from bot.discord import serve as serve_discord  # noqa: PLC0415
+
+        adapters.append(serve_discord(service, settings))
+    if settings.slack_mode() is not None:
+        from bot.slack import serve as serve_slack  # noqa: PLC0415
+
+        adapters.append(serve_slack(service, settings))
+    try:
+        await asyncio.gather(*adapters)
     except discord.LoginFailure as error:
         raise BadSettings("discord_token: Discord refused the token") from error
+    except SlackApiError as error:
+        problem = error.response.get("error") or error.response.status_code
+        raise BadSettings(f"slack: Slack refused the credentials ({problem})") from error
     except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
-        raise click.ClickException(f"cannot reach Discord: {error}") from error
+        raise click.ClickException(f"cannot reach the chat platform: {error}") from error
 
 
 @cli.command()
@@ -606,6 +623,33 @@ def feeds_remove(app: App, feed: str) -> None:
     with app.open_service() as service:
         removed = service.remove_feed(feed)
     out.print(f"Removed feed {removed.id}: {removed.title or removed.url}", markup=False)
+
+
+@cli.group()
+def slack() -> None:
+    """The Slack app (docs/slack.md)."""
+
+
+@slack.command("manifest")
+@click.option(
+    "--http",
+    "url",
+    metavar="URL",
+    help="HTTP mode at this public address (events and the OAuth redirect under it); "
+    "without it, Socket Mode.",
+)
+def slack_manifest(url: str | None) -> None:
+    """Print the Slack app manifest (JSON): paste it at api.slack.com/apps, Create New App,
+    From an app manifest."""
+    from bot.slack._manifest import manifest_json  # noqa: PLC0415 - slack-bolt on demand
+
+    if url is not None and not url.startswith("https://"):
+        raise BadInput("--http: give the https:// address Slack will post to")
+    sys.stdout.write(
+        manifest_json(socket_mode=url is None)
+        if url is None
+        else manifest_json(socket_mode=False, url=url)
+    )
 
 
 @cli.group()

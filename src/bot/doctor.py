@@ -14,7 +14,13 @@ from digests import __version__
 from digests.errors import StoreError
 from digests.store import Store, display_url, head_revision, sqlite_path
 
-_SECRETS = ("discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret")
+_SECRETS = (
+    "discord_token",
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "slack_client_secret",
+)
 
 
 class Status(Enum):

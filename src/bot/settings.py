@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    #: HTTP mode: the port of `POST /slack/events` (and `GET /healthz`, the OAuth pages).
+    slack_http_port: int = Field(default=3000, ge=0, le=65535)
+    #: Where every Web API call goes: change it only to point the bot at a test double.
+    slack_api_url: str = "https://slack.com/api/"
+    #: Multi-workspace HTTP mode (OAuth v2 install): the app's client id and secret.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
 
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
@@ -119,6 +126,24 @@ class Settings(BaseSettings):
     def is_operator(self, platform: str, user_id: str) -> bool:
         return f"{platform}:{user_id}" in self.operators
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _check_slack_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") + "/"
+
+    def slack_mode(self) -> str | None:
+        """ "socket", "http" or "oauth" (HTTP mode for many workspaces), as the credentials
+        say; None when Slack is not configured."""
+        if self.slack_app_token is not None and self.slack_bot_token is not None:
+            return "socket"
+        if self.slack_signing_secret is None:
+            return None
+        if self.slack_client_id and self.slack_client_secret is not None:
+            return "oauth"
+        return "http" if self.slack_bot_token is not None else None
+
     @field_validator("discord_api_url", "discord_gateway_url")
     @classmethod
     def _check_discord_url(cls, value: str) -> str:
@@ -145,10 +170,10 @@ class Settings(BaseSettings):
         found = []
         if self.discord_token:
             found.append("discord")
-        if self.slack_bot_token and self.slack_app_token:
-            found.append("slack (socket mode)")
-        elif self.slack_bot_token and self.slack_signing_secret:
-            found.append("slack (http mode)")
+        mode = self.slack_mode()
+        if mode is not None:
+            found.append({"socket": "slack (socket mode)", "http": "slack (http mode)",
+                          "oauth": "slack (http mode, many workspaces)"}[mode])  # fmt: skip
         return found or ["console"]
 
 

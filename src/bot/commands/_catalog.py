@@ -88,13 +88,13 @@ COMMANDS: tuple[Command, ...] = (
                 name="actors",
                 description="Only news about these, comma-separated (all: no filter)",
                 suggest=Suggest.ACTOR,
-                example="russia, nato",
+                example="russia,nato",
             ),
             Param(
                 name="topics",
                 description="Only these topics, comma-separated (all: no filter)",
                 suggest=Suggest.TOPIC,
-                example="ceasefire, sanctions",
+                example="ceasefire,sanctions",
             ),
             Param(
                 name="feeds",
@@ -104,7 +104,7 @@ COMMANDS: tuple[Command, ...] = (
             Param(
                 name="keywords",
                 description="Words a story must have; -word leaves stories out (replaces both)",
-                example="grain, -football",
+                example="grain,-football",
             ),
             Param(
                 name="time",

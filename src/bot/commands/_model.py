@@ -118,9 +118,16 @@ class Command:
         return self.name.split()[-1]
 
     def usage(self) -> str:
-        """ "/positions actor [topic] [since] [post]"."""
+        """ "/positions ACTOR [topic:ceasefire] [since:7d] [post]": how a person types it, on
+        Slack as words, on Discord in the command's option fields of the same names."""
         parts = [f"/{self.name}"]
-        parts += [param.name if param.required else f"[{param.name}]" for param in self.params]
+        for param in self.params:
+            if param.required:
+                parts.append(param.name.upper())
+            elif param.kind is Kind.BOOLEAN:
+                parts.append(f"[{param.name}]")
+            else:
+                parts.append(f"[{param.name}:{param.example or '…'}]")
         return " ".join(parts)
 
     def param(self, name: str) -> Param:

@@ -44,7 +44,7 @@ def split_group(commands: Sequence[Command], name: str, text: str) -> tuple[Comm
         raise CommandError(
             ErrorView(
                 message=f"/{name} needs one of: {leaves}",
-                hint="; ".join(usage(command) for command in members),
+                hint="; ".join(command.usage() for command in members),
             )
         )
     return chosen, rest
@@ -69,24 +69,10 @@ def parse_text(command: Command, text: str) -> dict[str, str | bool]:
                       None)  # fmt: skip
         if target is None:
             raise CommandError(
-                ErrorView(message=f"{' '.join(free)!r}: not understood", hint=usage(command))
+                ErrorView(message=f"{' '.join(free)!r}: not understood", hint=command.usage())
             )
         values[target.name] = " ".join(free)
     return values
-
-
-def usage(command: Command) -> str:
-    """ "/positions ACTOR [topic:…] [since:…] [post]", as Slack users type it."""
-    parts = [f"/{command.name}"]
-    for param in command.params:
-        example = param.example or "…"
-        if param.required:
-            parts.append(param.name.upper())
-        elif param.kind is Kind.BOOLEAN:
-            parts.append(f"[{param.name}]")
-        else:
-            parts.append(f"[{param.name}:{example}]")
-    return " ".join(parts)
 
 
 def _words(text: str) -> list[str]:
@@ -112,7 +98,7 @@ def _value(command: Command, name: str, raw: str) -> str | bool:
         return True
     if answer in ("no", "false", "off", "0"):
         return False
-    raise CommandError(ErrorView(message=f"{name}: give yes or no", hint=usage(command)))
+    raise CommandError(ErrorView(message=f"{name}: give yes or no", hint=command.usage()))
 
 
 def _unknown(command: Command, name: str) -> CommandError:
@@ -120,6 +106,6 @@ def _unknown(command: Command, name: str) -> CommandError:
     return CommandError(
         ErrorView(
             message=f"/{command.name} has no option {name!r} (it takes: {known})",
-            hint=usage(command),
+            hint=command.usage(),
         )
     )

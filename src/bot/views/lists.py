@@ -81,9 +81,11 @@ def watch_title(watch: Watch, vocabulary: Vocabulary) -> str:
     return f"{actor}{topic}"
 
 
-def watches_list(watches: Sequence[Watch], vocabulary: Vocabulary) -> ListView:
+def watches_list(
+    watches: Sequence[Watch], vocabulary: Vocabulary, *, title: str = "Watches in this channel"
+) -> ListView:
     return ListView(
-        title="Watches in this channel",
+        title=title,
         items=tuple(
             ListItemView(
                 title=watch_title(watch, vocabulary),

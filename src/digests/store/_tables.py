@@ -207,3 +207,44 @@ deliveries = sa.Table(
         name="uq_deliveries_subscription_id_kind_period",
     ),
 )
+
+# Slack's OAuth v2 installs (multi-workspace HTTP mode): one row per install of the app
+# (``client_id``) in a workspace or, enterprise-wide, in an org; ``data`` is the whole
+# installation as the Slack adapter keeps it. The newest row of a workspace (or of one of its
+# users) is the one in force.
+slack_installations = sa.Table(
+    "slack_installations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("enterprise_id", sa.String(64)),
+    sa.Column("team_id", sa.String(64)),  # NULL: an enterprise-wide install
+    sa.Column("is_enterprise_install", sa.Boolean, nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),  # the installer
+    sa.Column("installed_at", UTCDateTime, nullable=False),
+    sa.Column("data", JSONDocument, nullable=False),
+    # The newest install of a workspace (or org), and the newest of one of its users.
+    sa.Index(
+        "ix_slack_installations_team_installed_at",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "installed_at",
+    ),
+    sa.Index(
+        "ix_slack_installations_team_user_installed_at",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+
+# The OAuth ``state`` values issued with install links: each is good once, until it expires.
+slack_oauth_states = sa.Table(
+    "slack_oauth_states",
+    metadata,
+    sa.Column("state", sa.String(128), primary_key=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
