@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import itertools
 import os
+import re
 import signal
 import socket
 import sys
@@ -26,8 +27,10 @@ from bot.sending import ChannelGoneError
 from bot.settings import Settings
 from bot.slack._app import BOT_SCOPES, build_app
 from bot.slack._http import http_app
+from bot.slack._installations import StoreInstallationStore, StoreOAuthStateStore
 from bot.slack._manifest import PLACEHOLDER_URL, manifest
 from bot.slack._sender import SlackSender, message_key, post_client
+from bot.slack._serve import slack_sender
 from digests.model import Platform, Stance, utc_now
 from digests.service import Service
 from digests.settings import FetchSettings
@@ -85,6 +88,17 @@ class Http:
             secret, command=command, text=text, user_id=user, channel_id=channel,
             team_id=TEAM_ID, response_url=response_url, timestamp=timestamp,
             channel_name="general",
+        )  # fmt: skip
+        async with self.session.post(f"{self.url}/slack/events", data=body, headers=headers) as r:
+            await r.read()
+        return r, response_url
+
+    async def command_from(self, team_id: str, user_id: str) -> tuple[aiohttp.ClientResponse, str]:
+        """/topics from a user of another workspace."""
+        response_url = self.slack.response_url(team_id=team_id)
+        body, headers = signed_slash_command(
+            SECRET, command="/topics", text="", user_id=user_id, channel_id=GENERAL_CHANNEL_ID,
+            team_id=team_id, response_url=response_url,
         )  # fmt: skip
         async with self.session.post(f"{self.url}/slack/events", data=body, headers=headers) as r:
             await r.read()
@@ -423,3 +437,94 @@ async def _wait_healthy(session: aiohttp.ClientSession, url: str) -> None:
             if time.monotonic() > deadline:
                 raise
         await asyncio.sleep(0.2)
+
+
+# -- many workspaces: the OAuth v2 install -----------------------------------------------------
+
+CLIENT_ID = "111.222"
+CLIENT_SECRET = "client-secret"
+
+
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")  # slack_sdk
+async def test_a_workspace_installs_the_app_and_its_commands_use_its_own_token(
+    service: Service,
+) -> None:
+    async with SlackDouble(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as slack:
+        grant = slack.add_oauth_grant(team_id="T0NEWTEAM")
+        slack.add_user("U0NEWUSER", "nadia", team_id="T0NEWTEAM")
+        settings = Settings(
+            slack_signing_secret=SecretStr(SECRET),
+            slack_client_id=CLIENT_ID,
+            slack_client_secret=SecretStr(CLIENT_SECRET),
+            slack_api_url=slack.api_url,
+        )
+        installations = StoreInstallationStore(service.store, CLIENT_ID)
+        app = build_app(
+            service,
+            settings,
+            installation_store=installations,
+            state_store=StoreOAuthStateStore(service.store),
+        )
+        runner = web.AppRunner(http_app(app, SECRET))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"{url}/slack/install") as page:
+                    state = re.search(r"state=([\w-]+)", await page.text())
+                    # The browser's state cookie is Secure (https in production): sent by hand.
+                    cookie = page.headers["Set-Cookie"].split(";")[0]
+                assert state is not None
+                callback = f"{url}/slack/oauth_redirect?code={grant.code}&state={state[1]}"
+                async with session.get(callback, headers={"Cookie": cookie}) as done:
+                    assert done.status == 200, await done.text()
+                served = Http(slack, url, session, service)
+                response, answer = await served.command_from("T0NEWTEAM", "U0NEWUSER")
+                (post,) = await slack.wait_responses(answer, 1)
+            bot = await installations.async_find_bot(enterprise_id=None, team_id="T0NEWTEAM")
+            sender = slack_sender(service, settings)
+            sent = await sender.send(GENERAL_CHANNEL_ID, digest(1), nonce="i-1",
+                                     workspace_id="T0NEWTEAM")  # fmt: skip
+        finally:
+            await runner.cleanup()
+
+    assert bot is not None
+    assert bot.bot_token == grant.bot_token
+    assert response.status == 200
+    assert "Ceasefire" in texts(post)
+    posts = [call for call in slack.calls("chat.postMessage") if call.ok]
+    assert [call.token for call in posts] == [grant.bot_token] * len(sent)
+
+
+async def test_an_install_with_a_forged_state_is_refused(service: Service) -> None:
+    async with SlackDouble(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as slack:
+        grant = slack.add_oauth_grant(team_id="T0NEWTEAM")
+        settings = Settings(
+            slack_signing_secret=SecretStr(SECRET),
+            slack_client_id=CLIENT_ID,
+            slack_client_secret=SecretStr(CLIENT_SECRET),
+            slack_api_url=slack.api_url,
+        )
+        app = build_app(
+            service,
+            settings,
+            installation_store=StoreInstallationStore(service.store, CLIENT_ID),
+            state_store=StoreOAuthStateStore(service.store),
+        )
+        runner = web.AppRunner(http_app(app, SECRET))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        try:
+            async with aiohttp.ClientSession() as session:
+                forged = f"{url}/slack/oauth_redirect?code={grant.code}&state=made-up"
+                async with session.get(forged) as refused:
+                    status = refused.status
+        finally:
+            await runner.cleanup()
+
+    assert status >= 400
+    assert slack.calls("oauth.v2.access") == []
