@@ -3,11 +3,12 @@ daylight-saving changes."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from itertools import islice
 
 from digests.model import EVERY_DAY, UTC, WEEKDAYS, Platform, Subscription
-from digests.schedule import deliveries, next_delivery
+from digests.schedule import DueDigest, deliveries, last_due, next_delivery
 
 
 def subscription(local: dt.time, zone: str, days: frozenset[int] = EVERY_DAY) -> Subscription:
@@ -59,3 +60,24 @@ def test_new_york_and_tokyo() -> None:
         utc(2026, 11, 1, 13),
     ]
     assert next_delivery(tokyo, utc(2026, 11, 29, 0)) == utc(2026, 11, 29, 23)
+
+
+def test_the_last_due_digest_and_its_local_date() -> None:
+    tokyo = dataclasses.replace(
+        subscription(dt.time(8, 0), "Asia/Tokyo", WEEKDAYS), created_at=utc(2026, 11, 1)
+    )
+    # Monday 30 November 2026, 08:00 in Tokyo is Sunday 23:00 UTC.
+    due = last_due(tokyo, utc(2026, 11, 29, 23, 30))
+    assert due == DueDigest(due_at=utc(2026, 11, 29, 23), period="2026-11-30")
+    assert last_due(tokyo, utc(2026, 11, 29, 22, 59)) == DueDigest(
+        due_at=utc(2026, 11, 26, 23),
+        period="2026-11-27",  # the Friday before the weekend
+    )
+
+
+def test_nothing_was_due_before_the_subscription_existed() -> None:
+    new = dataclasses.replace(subscription(dt.time(7, 30), "UTC"), created_at=utc(2026, 11, 29, 10))
+    assert last_due(new, utc(2026, 11, 29, 12)) is None
+    assert last_due(new, utc(2026, 11, 30, 7, 30)) == DueDigest(
+        due_at=utc(2026, 11, 30, 7, 30), period="2026-11-30"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from digests.model import UTC, Subscription
@@ -45,3 +46,29 @@ def _instant(date: dt.date, local: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The UTC instant of a wall-clock time on a date in a zone (fold=0: the earlier of two,
     and a time in a gap read with the offset before the change)."""
     return dt.datetime.combine(date, local, tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """A digest that came due: when (UTC), and the period it covers (its local date)."""
+
+    due_at: dt.datetime
+    #: The local date of the delivery, ISO: one digest per subscription and period.
+    period: str
+
+
+def last_due(subscription: Subscription, now: dt.datetime) -> DueDigest | None:
+    """The latest moment at or before ``now`` when the digest was due, in the last week; None
+    before the subscription existed."""
+    zone = ZoneInfo(subscription.timezone)
+    today = now.astimezone(zone).date()
+    for back in range(_LOOKAHEAD_DAYS):
+        date = today - dt.timedelta(days=back)
+        if date.weekday() not in subscription.days:
+            continue
+        due = _instant(date, subscription.local_time, zone)
+        if due <= now:
+            if due < subscription.created_at:
+                return None
+            return DueDigest(due_at=due, period=date.isoformat())
+    return None
