@@ -23,6 +23,17 @@ class SendFailedError(Exception):
 
 
 class Sender(Protocol):
-    async def send(self, channel_id: str, view: View, *, nonce: str) -> tuple[str, ...]:
-        """Post ``view`` to ``channel_id``; return the ids of the messages it took."""
+    async def send(
+        self,
+        channel_id: str,
+        view: View,
+        *,
+        nonce: str,
+        workspace_id: str | None = None,
+        resend: bool = False,
+    ) -> tuple[str, ...]:
+        """Post ``view`` to ``channel_id`` (of ``workspace_id``, where the platform needs it);
+        return the ids of the messages it took. ``resend``: this delivery may have been posted
+        before (its outcome was never confirmed); what the platform already has is not posted
+        again."""
         ...

@@ -329,8 +329,17 @@ class Service:
         24 hours. Ad hoc: nothing is recorded."""
         until = now or utc_now()
         subscription = self.find_subscription(channel)
-        if subscription is None or subscription.id is None:
+        if subscription is None:
             return self._compose(SubscriptionFilters(), until - AD_HOC_DIGEST_WINDOW, until)
+        return self.subscription_digest(subscription, now=until)
+
+    def subscription_digest(
+        self, subscription: Subscription, *, now: dt.datetime | None = None
+    ) -> Digest:
+        """The subscription's digest: its filters, since its last delivered digest (at most
+        the configured window)."""
+        assert subscription.id is not None, "a stored subscription"
+        until = now or utc_now()
         window = digest_window(self.store, subscription.id, self.digest_settings, now=until)
         return self._compose(subscription.filters, window.start, window.end)
 

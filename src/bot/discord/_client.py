@@ -140,7 +140,18 @@ class DiscordSender:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
-    async def send(self, channel_id: str, view: View, *, nonce: str) -> tuple[str, ...]:
+    async def send(
+        self,
+        channel_id: str,
+        view: View,
+        *,
+        nonce: str,
+        workspace_id: str | None = None,
+        resend: bool = False,
+    ) -> tuple[str, ...]:
+        """Post ``view``; each message's nonce makes a resend return what Discord already has
+        (so ``workspace_id`` and ``resend`` change nothing here)."""
+        del workspace_id, resend
         channel = await self._channel(channel_id)
         sent = []
         for index, message in enumerate(render(view)):

@@ -1,0 +1,201 @@
+"""The outbox: every digest is a delivery row, written before it is sent and marked after.
+
+A subscription's digest for a period (its local date) is claimed by writing its row: the
+database's unique (subscription, kind, period) makes the writer the only sender, across
+restarts and across processes. The row is marked sent with the platform's message ids once the
+platform has taken every message. A row left pending (a crash between sending and marking, a
+platform error) is sent again with the same nonce and ``resend``, so what the platform already
+has is not posted twice. A digest whose moment passed longer ago than the grace window (the
+process was down) is recorded as skipped, and logged, instead of arriving hours late.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.sending import ChannelGoneError, Sender, SendFailedError
+from bot.views import digest_view
+from digests.errors import DeliveryExistsError
+from digests.model import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Platform,
+    Subscription,
+    utc_now,
+)
+from digests.schedule import DueDigest, last_due
+from digests.service import Service
+
+log = logging.getLogger(__name__)
+
+#: A missed digest is still sent this long after its moment (then it is skipped, and logged).
+DEFAULT_GRACE = dt.timedelta(hours=6)
+#: Tries of one delivery before it is given up as failed.
+MAX_ATTEMPTS = 5
+#: The wait before the n-th retry: this, doubled each time.
+FIRST_RETRY = dt.timedelta(minutes=1)
+#: A pending row younger than this may still be in flight in another process.
+IN_FLIGHT = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one pass of the outbox did, for logs and tests."""
+
+    sent: tuple[Delivery, ...] = ()
+    skipped: tuple[Delivery, ...] = ()
+    failed: tuple[Delivery, ...] = ()
+    retrying: tuple[Delivery, ...] = ()
+
+
+def digest_nonce(subscription_id: int, period: str) -> str:
+    """The nonce of a subscription's digest for a period: the same every time it is sent."""
+    return f"d{subscription_id}-{period}"
+
+
+class Outbox:
+    """Sends the digests that are due, through each platform's sender."""
+
+    def __init__(
+        self,
+        service: Service,
+        senders: Mapping[Platform, Sender],
+        *,
+        grace: dt.timedelta = DEFAULT_GRACE,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.service = service
+        self.senders = senders
+        self.grace = grace
+        self.clock = clock
+
+    async def run_once(self) -> Outcome:
+        """Send every digest now due that has no delivery yet, and retry the pending ones
+        whose wait is over."""
+        results: list[tuple[str, Delivery]] = []
+        now = self.clock()
+        for subscription in self.service.store.list_subscriptions():
+            if not subscription.enabled or subscription.platform not in self.senders:
+                continue
+            due = last_due(subscription, now)
+            claimed = self._claim(subscription, due, now) if due is not None else None
+            if claimed is not None and claimed.status is DeliveryStatus.SKIPPED:
+                results.append(("skipped", claimed))
+            elif claimed is not None:
+                results.append(await self._settle(subscription, claimed, now))
+        for delivery in self._retries(now):
+            subscription = self.service.store.get_subscription(delivery.subscription_id)
+            if subscription.enabled and subscription.platform in self.senders:
+                results.append(await self._settle(subscription, delivery, now, resend=True))
+        return _outcome(results)
+
+    def _claim(
+        self, subscription: Subscription, due: DueDigest, now: dt.datetime
+    ) -> Delivery | None:
+        """Write the period's row: pending, to send now, or skipped when the moment is long
+        past; None when a row exists (another pass, or another process, has it)."""
+        assert subscription.id is not None
+        late = now - due.due_at
+        row = Delivery(
+            subscription_id=subscription.id,
+            kind=DeliveryKind.DIGEST,
+            period=due.period,
+            nonce=digest_nonce(subscription.id, due.period),
+            created_at=now,
+        )
+        if late > self.grace:
+            row = dataclasses.replace(
+                row, status=DeliveryStatus.SKIPPED, error=f"missed by {_hours(late)}"
+            )
+        try:
+            stored = self.service.store.add_delivery(row)
+        except DeliveryExistsError:
+            return None
+        if stored.status is DeliveryStatus.SKIPPED:
+            log.warning(
+                "skipped the %s digest of subscription %d: due at %s, %s ago, past the grace "
+                "window of %s",
+                due.period, subscription.id, due.due_at.isoformat(), _hours(late),
+                _hours(self.grace),
+            )  # fmt: skip
+        return stored
+
+    def _retries(self, now: dt.datetime) -> list[Delivery]:
+        pending = self.service.store.list_deliveries(status=DeliveryStatus.PENDING)
+        return [
+            delivery
+            for delivery in pending
+            if now >= delivery.created_at + _wait(delivery.attempts)
+        ]
+
+    async def _settle(
+        self,
+        subscription: Subscription,
+        delivery: Delivery,
+        now: dt.datetime,
+        *,
+        resend: bool = False,
+    ) -> tuple[str, Delivery]:
+        sender = self.senders[subscription.platform]
+        view = digest_view(self.service.subscription_digest(subscription, now=now))
+        assert delivery.nonce is not None
+        store = self.service.store
+        try:
+            ids = await sender.send(
+                subscription.channel_id,
+                view,
+                nonce=delivery.nonce,
+                workspace_id=subscription.workspace_id,
+                resend=resend,
+            )
+        except ChannelGoneError as error:
+            done = dataclasses.replace(
+                delivery, status=DeliveryStatus.FAILED, attempts=delivery.attempts + 1,
+                error=str(error),
+            )  # fmt: skip
+            store.update_delivery(done)
+            store.save_subscription(dataclasses.replace(subscription, enabled=False))
+            log.warning("stopped subscription %s: %s", subscription.id, error)
+            return "failed", done
+        except SendFailedError as error:
+            attempts = delivery.attempts + 1
+            status = DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
+            done = dataclasses.replace(delivery, status=status, attempts=attempts, error=str(error))
+            store.update_delivery(done)
+            log.warning("delivery %s, attempt %d: %s", delivery.id, attempts, error)
+            return ("failed" if status is DeliveryStatus.FAILED else "retrying"), done
+        sent_at = self.clock()
+        done = dataclasses.replace(
+            delivery, status=DeliveryStatus.SENT, attempts=delivery.attempts + 1, sent_at=sent_at,
+            message_ids=ids, error=None,
+        )  # fmt: skip
+        store.update_delivery(done)
+        return "sent", done
+
+
+def _wait(attempts: int) -> dt.timedelta:
+    """How long after its row was written a pending delivery is sent again: a row never tried
+    to the end was left by a process that stopped mid-send (one in flight takes seconds)."""
+    if attempts == 0:
+        return IN_FLIGHT
+    doubled: dt.timedelta = FIRST_RETRY * (2 ** (attempts - 1))
+    return doubled
+
+
+def _hours(length: dt.timedelta) -> str:
+    minutes = int(length.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _outcome(results: list[tuple[str, Delivery]]) -> Outcome:
+    def of(kind: str) -> tuple[Delivery, ...]:
+        return tuple(delivery for label, delivery in results if label == kind)
+
+    return Outcome(
+        sent=of("sent"), skipped=of("skipped"), failed=of("failed"), retrying=of("retrying")
+    )
