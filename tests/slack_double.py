@@ -1012,9 +1012,9 @@ class SlackDouble:
             return failure("channel_not_found") if self.strict_channels else None
         if known.is_archived:
             return failure("is_archived")
-        if not known.is_member:
-            return failure("channel_not_found" if known.is_private else "not_in_channel")
-        return None
+        if not known.is_member and known.is_private:
+            return failure("channel_not_found")
+        return None  # a public channel takes posts from outside it (chat:write.public)
 
     async def _post_message(self, call: _Call, identity: TokenInfo | None) -> Reply:
         assert identity is not None
@@ -1159,6 +1159,8 @@ class SlackDouble:
         channel = self.channels.get(str(call.args.get("channel") or ""))
         if channel is None or (channel.is_private and not channel.is_member):
             return failure("channel_not_found")
+        if not channel.is_member:  # reading needs membership, even of a public channel
+            return failure("not_in_channel")
         limit = int(call.args.get("limit") or 100)
         with_metadata = str(call.args.get("include_all_metadata")).lower() in ("1", "true")
         found = []

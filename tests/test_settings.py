@@ -49,10 +49,12 @@ def test_variable_names_are_exactly_the_documented_ones(monkeypatch: pytest.Monk
 def test_secrets_never_show_in_repr_or_str(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSDIGEST_DATABASE_URL", "postgresql://u:db-password@db.example/news")
     monkeypatch.setenv("NEWSDIGEST_SLACK_BOT_TOKEN", "xoxb-secret")
+    monkeypatch.setenv("NEWSDIGEST_SLACK_SIGNING_SECRET", "signing-secret")
     settings = load_settings().settings
     for text in (repr(settings), str(settings), str(settings.model_dump())):
         assert "db-password" not in text
         assert "xoxb-secret" not in text
+        assert "signing-secret" not in text
 
 
 def test_sources_in_order_env_then_dotenv_then_toml(

@@ -23,7 +23,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.commands import COMMANDS
-from bot.sending import ChannelGoneError
+from bot.sending import ChannelGoneError, SendFailedError
 from bot.settings import Settings
 from bot.slack._app import BOT_SCOPES, build_app
 from bot.slack._http import http_app
@@ -182,6 +182,7 @@ async def test_every_declared_command_answers_on_slack(http: Http) -> None:
         posts = await http.slack.wait_responses(url, 1)
         assert posts, name
         assert "not a newsdigest command" not in texts(posts[0]), name
+        assert "something went wrong" not in texts(posts[0]), name  # answered, not failed
 
 
 async def test_bad_input_gets_a_usage_message_privately(http: Http) -> None:
@@ -292,9 +293,12 @@ async def test_a_channel_or_workspace_that_closed_its_door_is_gone() -> None:
         sender = sender_for(slack, settings_for(slack), spacing=0)
         with pytest.raises(ChannelGoneError):
             await sender.send("C0MISSING", digest(1), nonce="n-5")
-        slack.error("chat.postMessage", "invalid_auth")
+        slack.error("chat.postMessage", "is_archived")
         with pytest.raises(ChannelGoneError):
             await sender.send(GENERAL_CHANNEL_ID, digest(1), nonce="n-6")
+        slack.error("chat.postMessage", "invalid_auth")  # the token, not the channel: retried
+        with pytest.raises(SendFailedError, match="invalid_auth"):
+            await sender.send(GENERAL_CHANNEL_ID, digest(1), nonce="n-7")
 
 
 def test_settings_choose_the_mode() -> None:
@@ -307,7 +311,6 @@ def test_settings_choose_the_mode() -> None:
         slack_signing_secret=secret, slack_client_id="1.2", slack_client_secret=SecretStr("c")
     )
     assert many.slack_mode() == "oauth"
-    assert Settings(slack_bot_token=token).slack_mode() is None
     assert Settings(slack_api_url="http://127.0.0.1:9/api").slack_api_url.endswith("/api/")
 
 
@@ -528,3 +531,50 @@ async def test_an_install_with_a_forged_state_is_refused(service: Service) -> No
 
     assert status >= 400
     assert slack.calls("oauth.v2.access") == []
+
+
+async def test_a_public_channel_the_bot_is_not_in_takes_posts_and_a_resend_still_goes_out() -> None:
+    async with SlackDouble() as slack:
+        slack.add_channel("C0OUTSIDE", "outside", is_member=False)
+        sender = sender_for(slack, settings_for(slack), spacing=0)
+        ids = await sender.send("C0OUTSIDE", digest(1), nonce="o-1", resend=True)
+    assert [message.ts for message in slack.messages("C0OUTSIDE")] == list(ids)
+    (history,) = slack.calls("conversations.history")
+    assert history.error == "not_in_channel"  # unread history is not a gone channel
+
+
+async def test_an_answer_that_is_not_slacks_leaves_the_outcome_unknown_and_is_retried() -> None:
+    async with SlackDouble() as slack:
+        slack.fail("chat.postMessage", status=502)  # a proxy's text page
+        sender = sender_for(slack, settings_for(slack), spacing=0, backoff=0.01)
+        ids = await sender.send(GENERAL_CHANNEL_ID, digest(1), nonce="p-1")
+    assert [message.ts for message in slack.messages(GENERAL_CHANNEL_ID)] == list(ids)
+
+
+async def test_two_views_for_one_channel_do_not_interleave() -> None:
+    async with SlackDouble() as slack:
+        sender = sender_for(slack, settings_for(slack), spacing=0.01)
+        long = digest(12, summary="x " * 2000)
+        first, second = await asyncio.gather(
+            sender.send(GENERAL_CHANNEL_ID, long, nonce="a"),
+            sender.send(GENERAL_CHANNEL_ID, long, nonce="b"),
+        )
+    assert len(first) > 1
+    assert [message.ts for message in slack.messages(GENERAL_CHANNEL_ID)] == [*first, *second]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"slack_bot_token": SecretStr("xoxb-1")},
+        {"slack_app_token": SecretStr("xapp-1"), "slack_signing_secret": SecretStr("s")},
+        {"slack_signing_secret": SecretStr("s"), "slack_client_id": "1.2"},
+        {"slack_bot_token": SecretStr("xoxb-1"), "slack_signing_secret": SecretStr("s"),
+         "slack_client_id": "1.2"},
+    ],
+)  # fmt: skip
+def test_incomplete_slack_credentials_are_refused_not_ignored(given: dict[str, object]) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="incomplete Slack credentials"):
+        Settings(**given)  # type: ignore[arg-type]

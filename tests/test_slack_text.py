@@ -78,3 +78,23 @@ def test_every_command_has_a_usage_line_that_names_its_parameters() -> None:
     subscribe = find_command("subscribe")
     assert subscribe is not None
     assert "[time:07:30]" in subscribe.usage()
+
+
+def test_a_flag_word_counts_only_at_the_end() -> None:
+    assert parse("search", "washington post editorial") == {
+        "command": "search",
+        "query": "washington post editorial",
+    }
+    assert parse("search", "grain post") == {"command": "search", "query": "grain", "post": True}
+
+
+def test_slacks_escapes_links_and_typographic_quotes_are_undone() -> None:
+    assert parse("feeds", "add <https://news.example/a?x=1&amp;y=2>")["url"] == (
+        "https://news.example/a?x=1&y=2"
+    )
+    assert parse("search", "AT&amp;T &lt;merger&gt;")["query"] == "AT&T <merger>"
+    assert parse("positions", "\u201cvladimir putin\u201d Since:30d") == {
+        "command": "positions",
+        "actor": "vladimir putin",
+        "since": "30d",
+    }

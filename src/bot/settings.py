@@ -18,7 +18,7 @@ from typing import Any
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from digests.errors import ConfigError
@@ -31,6 +31,15 @@ APP_NAME = "newsdigest"
 def default_data_dir() -> Path:
     """Where the SQLite database lives unless told otherwise (per user, per platform)."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+_SLACK_CREDENTIALS = (
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "slack_client_id",
+    "slack_client_secret",
+)
 
 
 class Settings(BaseSettings):
@@ -132,6 +141,19 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/") + "/"
+
+    @model_validator(mode="after")
+    def _check_slack_credentials(self) -> Settings:
+        given = [name for name in _SLACK_CREDENTIALS if getattr(self, name) not in (None, "")]
+        pair = (self.slack_client_id is None) == (self.slack_client_secret is None)
+        if given and (self.slack_mode() is None or not pair):
+            raise ValueError(
+                f"incomplete Slack credentials ({', '.join(given)} given): Socket Mode takes "
+                "slack_bot_token and slack_app_token; HTTP mode slack_bot_token and "
+                "slack_signing_secret; many workspaces slack_signing_secret, slack_client_id "
+                "and slack_client_secret (docs/slack.md)"
+            )
+        return self
 
     def slack_mode(self) -> str | None:
         """ "socket", "http" or "oauth" (HTTP mode for many workspaces), as the credentials
@@ -278,7 +300,7 @@ def _config_error(error: ValidationError, config_file: Path | None) -> ConfigErr
     """One line naming the first problem (and how many more there are)."""
     problems = error.errors()
     first = problems[0]
-    key = ".".join(str(part) for part in first["loc"])
+    key = ".".join(str(part) for part in first["loc"]) or "settings"
     if first["type"] == "extra_forbidden":
         found = _unknown_key(key, config_file)
     else:

@@ -2,6 +2,7 @@
 views, run the same way on every platform (see docs/commands.md)."""
 
 from bot.commands._catalog import COMMANDS, find_command
+from bot.commands._home import workspace_home
 from bot.commands._model import (
     Access,
     Args,
@@ -14,7 +15,7 @@ from bot.commands._model import (
     Reply,
     Suggest,
 )
-from bot.commands._run import MAX_CHOICES, Choice, run_command, suggest
+from bot.commands._run import MAX_CHOICES, Choice, failure_view, run_command, suggest
 
 __all__ = [
     "COMMANDS",
@@ -30,7 +31,9 @@ __all__ = [
     "Param",
     "Reply",
     "Suggest",
+    "failure_view",
     "find_command",
     "run_command",
     "suggest",
+    "workspace_home",
 ]

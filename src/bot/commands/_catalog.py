@@ -140,6 +140,7 @@ COMMANDS: tuple[Command, ...] = (
                 name="all",
                 description="Every channel's subscription in this server or workspace",
                 kind=Kind.BOOLEAN,
+                access=Access.MANAGE,
             ),
         ),
     ),

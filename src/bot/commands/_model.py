@@ -50,6 +50,8 @@ class Param:
     kind: Kind = Kind.TEXT
     required: bool = False
     suggest: Suggest | None = None
+    #: Who may give it (``all`` of /subscriptions: managers only).
+    access: Access = Access.ANYONE
     #: Shown in usage messages: "7d", "07:30".
     example: str | None = None
 
@@ -129,6 +131,12 @@ class Command:
             else:
                 parts.append(f"[{param.name}:{param.example or '…'}]")
         return " ".join(parts)
+
+    def needs(self, args: Mapping[str, object]) -> set[Access]:
+        """The rights running it with ``args`` takes: the command's, and those of the
+        parameters given (a platform asks for them only when they are needed)."""
+        given = {p.access for p in self.params if args.get(p.name) not in (None, "", False)}
+        return ({self.access} | given) - {Access.ANYONE}
 
     def param(self, name: str) -> Param:
         return next(param for param in self.params if param.name == name)

@@ -66,7 +66,7 @@ async def run_command(
     stalls a platform's connection.
     """
     try:
-        _check_access(command, caller)
+        _check_access(command, caller, args)
         return await _call(command, service, caller, _check_args(command, args))
     except CommandError as error:
         return Reply((error.view,))
@@ -90,15 +90,18 @@ def _call_sync(command: Command, service: Service, caller: Caller, args: Args) -
     return outcome
 
 
-def _check_access(command: Command, caller: Caller) -> None:
-    if command.access is Access.MANAGE and not caller.can_manage:
+def _check_access(command: Command, caller: Caller, args: Mapping[str, object]) -> None:
+    needs = command.needs(args)
+    if Access.MANAGE in needs and not caller.can_manage:
+        given = [p.name for p in command.params if p.access is Access.MANAGE and args.get(p.name)]
+        what = f"/{command.name} {given[0]}" if given else f"/{command.name}"
         raise CommandError(
             ErrorView(
-                message=f"/{command.name} needs the right to manage this channel",
+                message=f"{what} needs the right to manage this channel",
                 hint="ask someone who may manage the channel to run it",
             )
         )
-    if command.access is Access.OPERATE and not caller.is_operator:
+    if Access.OPERATE in needs and not caller.is_operator:
         raise CommandError(
             ErrorView(
                 message=f"/{command.name} is for the bot's operators: it changes the news of "
@@ -149,11 +152,16 @@ def _explain(error: Exception) -> ErrorView:  # noqa: PLR0911 - one answer per k
     return ErrorView(message=str(error))  # EmptyQueryError: says what to give
 
 
-def _failure(command: Command) -> ErrorView:
+def failure_view(name: str) -> ErrorView:
+    """What a user is told when answering them failed (the log has the rest)."""
     return ErrorView(
-        message=f"something went wrong while answering /{command.name}",
+        message=f"something went wrong while answering /{name}",
         hint="it has been logged; try again in a minute",
     )
+
+
+def _failure(command: Command) -> ErrorView:
+    return failure_view(command.name)
 
 
 def suggest(service: Service, source: Suggest, typed: str) -> list[Choice]:

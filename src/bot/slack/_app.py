@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -32,15 +32,15 @@ from bot.commands import (
     Command,
     CommandError,
     Reply,
+    failure_view,
     run_command,
+    workspace_home,
 )
 from bot.settings import Settings
 from bot.slack._text import parse_text, split_group
 from bot.slack.render import message_payload, render
-from bot.views import ErrorView, View, digest_view
-from bot.views.lists import subscriptions_list, watches_list
-from digests.model import Platform, SubscriptionFilters, utc_now
-from digests.schedule import next_delivery
+from bot.views import ErrorView, View
+from digests.model import Platform
 from digests.service import Channel, Service
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,8 @@ def build_app(
     for name in sorted({command.group or command.name for command in COMMANDS}):
         app.command(f"/{name}")(_command_listener(service, name, operators))
     app.event("app_home_opened")(_home_listener(service))
+    if mode == "oauth":  # an uninstall or revoked tokens remove the installation
+        app.enable_token_revocation_listeners()
     return app
 
 
@@ -154,10 +156,11 @@ async def answer(
         values = parse_text(command, rest)
     except CommandError as error:
         return Reply((error.view,))
-    caller = await caller_of(client, command, body, values, operators)
-    reply = await run_command(service, command, caller, values)
-    public = command.public or values.get("post") is True
-    return Reply(reply.views, private=reply.private or not public)
+    try:
+        caller = await caller_of(client, command, body, values, operators)
+    except CommandError as error:
+        return Reply((error.view,))
+    return await run_command(service, command, caller, values)
 
 
 async def caller_of(
@@ -171,7 +174,7 @@ async def caller_of(
     only when the command needs to know."""
     user_id = str(body.get("user_id", ""))
     channel_id = str(body.get("channel_id", ""))
-    needs = command.access is Access.MANAGE or values.get("all") is True
+    needs = Access.MANAGE in command.needs(values)
     return Caller(
         channel=Channel(
             platform=Platform.SLACK,
@@ -196,18 +199,27 @@ async def may_manage(client: AsyncWebClient, user_id: str, channel_id: str) -> b
         channel = (await client.conversations_info(channel=channel_id)).get("channel") or {}
     except SlackApiError as error:
         log.warning("cannot tell whether %s may manage %s: %s", user_id, channel_id, error)
-        return False
+        if error.response.get("error") == "channel_not_found":
+            return False  # a private channel the bot is not in: not its creator we can see
+        raise CommandError(
+            ErrorView(
+                message="Slack did not say whether you may manage this channel",
+                hint="try again in a minute",
+            )
+        ) from error
     return bool(channel.get("creator") == user_id)
 
 
 async def send_reply(respond: Respond, reply: Reply) -> None:
     """The reply through the response URL, in order, within Slack's five posts."""
     messages = [message for view in reply.views for message in render(view)]
-    if len(messages) > RESPONSES_PER_COMMAND:
-        messages = [*messages[: RESPONSES_PER_COMMAND - 1], *render(_too_long())]
+    cut = len(messages) > RESPONSES_PER_COMMAND
     response_type = "ephemeral" if reply.private else "in_channel"
-    for message in messages:
+    for message in messages[: RESPONSES_PER_COMMAND - 1] if cut else messages:
         await respond(**message_payload(message), response_type=response_type)
+    if cut:  # an error, so only for the caller
+        for message in render(_too_long()):
+            await respond(**message_payload(message), response_type="ephemeral")
 
 
 def _too_long() -> ErrorView:
@@ -218,10 +230,8 @@ def _too_long() -> ErrorView:
 
 
 async def _apologise(respond: Respond, name: str) -> None:
-    view = ErrorView(message=f"something went wrong while answering /{name}",
-                     hint="it has been logged; try again in a minute")  # fmt: skip
     try:
-        await send_reply(respond, Reply((view,)))
+        await send_reply(respond, Reply((failure_view(name),)))
     except Exception:  # the response URL itself failed: the log has it
         log.warning("could not tell the caller of /%s that it failed", name)
 
@@ -234,7 +244,7 @@ def _home_listener(service: Service) -> Callable[..., Awaitable[None]]:
         if event.get("tab") not in (None, "home"):
             return
         team_id = str(context.get("team_id") or "")
-        views = await asyncio.to_thread(home_views, service, team_id)
+        views = await asyncio.to_thread(workspace_home, service, Platform.SLACK, team_id)
         await client.views_publish(
             user_id=str(event["user"]), view={"type": "home", "blocks": home_blocks(views)}
         )
@@ -242,22 +252,7 @@ def _home_listener(service: Service) -> Callable[..., Awaitable[None]]:
     return listener
 
 
-def home_views(service: Service, team_id: str) -> list[View]:
-    """What the Home tab shows: this workspace's subscriptions with their next delivery, its
-    watches, and the news of the last day."""
-    now = utc_now()
-    subscriptions = service.subscriptions(Platform.SLACK, team_id)
-    listed = [(subscription, next_delivery(subscription, now)) for subscription in subscriptions]
-    watches = service.store.list_watches(platform=Platform.SLACK, workspace_id=team_id)
-    latest = service.digest(SubscriptionFilters(), _HOME_DIGEST_WINDOW, now=now)
-    return [
-        subscriptions_list(listed, service.vocabulary, title="Digests in this workspace"),
-        watches_list(watches, service.vocabulary, title="Watches in this workspace"),
-        digest_view(latest),
-    ]
-
-
-def home_blocks(views: list[View]) -> list[dict[str, Any]]:
+def home_blocks(views: Sequence[View]) -> list[dict[str, Any]]:
     """The views' blocks, in order, within the Home tab's 100 blocks."""
     blocks: list[dict[str, Any]] = []
     for message in (message for view in views for message in render(view)):

@@ -118,6 +118,21 @@ class StoreInstallationStore(AsyncInstallationStore):
         )
         return None if found is None else found.to_bot()
 
+    async def find_team_bot(self, team_id: str) -> Bot | None:
+        """The bot of the workspace's newest installation that has a bot token, whether or not
+        the workspace belongs to an Enterprise Grid org (for the sender, which knows only the
+        workspace of a channel)."""
+        document = await asyncio.to_thread(
+            find_slack_installation,
+            self._store,
+            client_id=self.client_id,
+            enterprise_id=None,
+            team_id=team_id,
+            with_bot_token=True,
+            any_enterprise=True,
+        )
+        return None if document is None else _installation(document).to_bot()
+
     async def async_find_installation(
         self,
         *,

@@ -31,6 +31,8 @@ def manifest(*, socket_mode: bool, url: str = PLACEHOLDER_URL) -> dict[str, Any]
     }
     if not socket_mode:
         settings["event_subscriptions"]["request_url"] = events
+        # Many workspaces: an uninstall removes the workspace's installation.
+        settings["event_subscriptions"]["bot_events"] += ["app_uninstalled", "tokens_revoked"]
     oauth: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
     if not socket_mode:
         oauth["redirect_urls"] = [f"{base}{REDIRECT_PATH}"]

@@ -9,6 +9,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.sending import ChannelGoneError
 from bot.settings import Settings
 from bot.slack._app import build_app
 from bot.slack._http import http_app
@@ -77,10 +78,8 @@ def slack_sender(service: Service, settings: Settings) -> SlackSender:
     installations = StoreInstallationStore(service.store, settings.slack_client_id)
 
     async def installed(workspace_id: str | None) -> AsyncWebClient:
-        bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace_id)
+        bot = await installations.find_team_bot(workspace_id or "")
         if bot is None:
-            from bot.sending import ChannelGoneError  # noqa: PLC0415
-
             raise ChannelGoneError(f"workspace {workspace_id}: newsdigest is not installed")
         return post_client(settings, bot.bot_token)
 

@@ -5,7 +5,8 @@ in every usage message:
 
 - ``name:value`` (or ``name=value``) sets that parameter; quote a value with spaces
   (``days:"every day"``), or join a list with commas (``actors:russia,nato``);
-- the name of a yes/no parameter alone sets it (``post``, ``all``);
+- the name of a yes/no parameter alone, at the end, sets it (``/search grain post``; but
+  ``/search washington post editorial`` searches for all three words);
 - the remaining words, together, are the first parameter not set by name (``/positions
   vladimir putin``: the actor; ``/search grain deal``: the query).
 
@@ -21,7 +22,10 @@ from collections.abc import Sequence
 from bot.commands import Command, CommandError, Kind
 from bot.views import ErrorView
 
-_NAMED = re.compile(r"(?P<name>[a-z_]+)[:=](?P<value>.*)", re.DOTALL)
+_NAMED = re.compile(r"(?P<name>[A-Za-z_]+)[:=](?P<value>.*)", re.DOTALL)
+_LINK = re.compile(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
+#: Typographic quotes (phones type them) as the plain ones the parser knows.
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 
 
 def split_group(commands: Sequence[Command], name: str, text: str) -> tuple[Command, str]:
@@ -54,14 +58,16 @@ def parse_text(command: Command, text: str) -> dict[str, str | bool]:
     """The parameters ``text`` gives ``command`` (checked by the command layer afterwards)."""
     values: dict[str, str | bool] = {}
     free: list[str] = []
-    for word in _words(text):
+    words = _words(unescape(text))
+    while words and _is_flag(command, words[-1]):  # flags count at the end only
+        values[words.pop().lower()] = True
+    for word in words:
         named = _NAMED.fullmatch(word)
-        if named and named["name"] in _names(command):
-            values[named["name"]] = _value(command, named["name"], named["value"])
+        name = named["name"].lower() if named else ""
+        if named and name in _names(command):
+            values[name] = _value(command, name, named["value"])
         elif named and not named["value"].startswith("/"):  # "https://...": a word
             raise _unknown(command, named["name"])
-        elif _is_flag(command, word):
-            values[word.lower()] = True
         else:
             free.append(word)
     if free:
@@ -73,6 +79,15 @@ def parse_text(command: Command, text: str) -> dict[str, str | bool]:
             )
         values[target.name] = " ".join(free)
     return values
+
+
+def unescape(text: str) -> str:
+    """The text as the person typed it: Slack sends ``&``, ``<`` and ``>`` as entities, and a
+    link or a channel it recognised as ``<https://x|label>`` or ``<#C123|general>``."""
+    text = _LINK.sub(lambda found: found["target"] if found["target"][0] != "#"
+                     else f"#{found['label'] or found['target'][1:]}", text)  # fmt: skip
+    text = text.translate(_QUOTES)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _words(text: str) -> list[str]:

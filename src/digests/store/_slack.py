@@ -79,8 +79,12 @@ def find_slack_installation(
     user_id: str | None = None,
     is_enterprise_install: bool = False,
     with_bot_token: bool = False,
+    any_enterprise: bool = False,
 ) -> dict[str, Any] | None:
     """The document of the newest installation of a workspace, or None.
+
+    ``any_enterprise``: match the workspace by its id alone, in or outside an Enterprise Grid
+    org (a sender knows a channel's workspace, not its org).
 
     ``is_enterprise_install``: the newest enterprise-wide install of the org ``enterprise_id``,
     whatever ``team_id`` is (events from any of the org's workspaces carry their own).
@@ -95,6 +99,8 @@ def find_slack_installation(
         ]
     else:
         conditions = _of_team(client_id, enterprise_id, team_id)
+        if any_enterprise:
+            conditions = [_installs.client_id == client_id, _installs.team_id == team_id]
     if user_id is not None:
         conditions.append(_installs.user_id == user_id)
     if with_bot_token:  # JSON null comes out of both backends' extraction as SQL NULL
