@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import functools
 import json
 import logging
 import sys
@@ -32,10 +31,9 @@ from digests.model import Feed, FullText, utc_now
 if TYPE_CHECKING:
     from bot.settings import Settings
     from bot.views import ErrorView, View
-    from digests.analysis import Analyzer, OnAnalysed, QueueRun
+    from digests.analysis import QueueRun
     from digests.fetch import FeedResult
     from digests.service import Service
-    from digests.settings import AnalysisSettings
     from digests.store import Store
 
 #: Exit codes beyond click's own (1: an error, 2: bad usage).
@@ -247,35 +245,24 @@ def _result_json(result: FeedResult) -> dict[str, object]:
     return data
 
 
-@functools.cache
-def _analyzer(settings: AnalysisSettings) -> Analyzer:
-    """The model and vocabularies, loaded once per process (it takes a second or two)."""
-    from digests.analysis import load_analyzer  # noqa: PLC0415 - loads spaCy
-
-    return load_analyzer(settings)
-
-
 def _analyse_queue(
     app: App, store: Store, *, limit: int | None = None, show_progress: bool
 ) -> QueueRun:
     """Work through the store's analysis queue, with a progress bar on a terminal."""
-    from digests.analysis import QueueRun, analyse_queue  # noqa: PLC0415 - loads spaCy
+    from bot.work import analyse_pending  # noqa: PLC0415 - loads spaCy when there is work
 
+    settings = app.loaded.settings
     queued = store.count_queued()
-    if not queued:
-        return QueueRun()
-    analyzer = _analyzer(app.loaded.settings.analysis)
-    clustered = _story_clusterer(app, store)  # each analysed article joins or starts a story
-    if not (show_progress and out.is_terminal):
-        return analyse_queue(store, analyzer, limit=limit, on_analysed=clustered)
+    if not (queued and show_progress and out.is_terminal):
+        return analyse_pending(store, settings.analysis, settings.stories, limit=limit)
     with cli_output.progress_bar(out, "analysing") as (progress, task):
         progress.update(task, total=queued if limit is None else min(queued, limit))
-        return analyse_queue(
+        return analyse_pending(
             store,
-            analyzer,
+            settings.analysis,
+            settings.stories,
             limit=limit,
             progress=lambda _done: progress.advance(task),
-            on_analysed=clustered,
         )
 
 
@@ -337,8 +324,9 @@ def _analyse_pending(app: App, limit: int | None) -> None:
 
 def _analyse_inputs(app: App, inputs: tuple[str, ...], *, as_json: bool) -> None:
     from bot import analyse_io  # noqa: PLC0415 - see the imports above
+    from bot.work import analyzer as analyzer_for  # noqa: PLC0415 - spaCy
 
-    analyzer = _analyzer(app.loaded.settings.analysis)
+    analyzer = analyzer_for(app.loaded.settings.analysis)
     failed = 0
     for name in inputs:
         try:
@@ -367,7 +355,9 @@ def eval_command(app: App, directory: Path, as_json: bool) -> None:
     from digests.analysis.evaluate import evaluate, load_gold  # noqa: PLC0415 - loads spaCy
 
     gold = load_gold(directory)
-    scores = evaluate(_analyzer(app.loaded.settings.analysis), gold)
+    from bot.work import analyzer as analyzer_for  # noqa: PLC0415 - spaCy
+
+    scores = evaluate(analyzer_for(app.loaded.settings.analysis), gold)
     if as_json:
         sys.stdout.write(json.dumps(scores.as_dict(), indent=1) + "\n")
     else:
@@ -709,18 +699,6 @@ def doctor(app: App) -> None:
 
 
 # -- stories ----------------------------------------------------------------------------------
-
-
-def _story_clusterer(app: App, store: Store) -> OnAnalysed | None:
-    """The story clustering's hook for the analysis queue, its window read from the store; None
-    (logged) if that fails: stories never stop the analysis."""
-    from digests.compose import StoryClusterer  # noqa: PLC0415 - see the imports above
-
-    try:
-        return StoryClusterer.open(store, app.loaded.settings.stories).on_analysed
-    except Exception:
-        logging.getLogger(__name__).exception("story clustering is off for this run")
-        return None
 
 
 @cli.command()
