@@ -102,28 +102,31 @@ def loopback_feeds(
     return urls
 
 
-def test_run_polls_once_analyses_and_says_what_is_not_built(loopback_feeds: list[str]) -> None:
-    result = invoke("run")
+def test_run_once_polls_analyses_and_prints_a_first_digest(
+    tmp_path: Path, loopback_feeds: list[str]
+) -> None:
+    result = invoke("run", "--once")
     assert result.exit_code == 0, result.output
-    assert "Delivering to: console. Polling 2 due feeds once." in result.output
-    assert "first_poll" in result.output
-    assert "2 feeds: 0 new articles" in result.output
-    assert "5 articles wait for analysis." in result.output
-    assert "Analysed 5 articles: " in result.output
-    assert ", 0 failed, 0 still queued." in result.output
-    assert "Read what came in with `newsdigest digest`" in result.output
-    assert "Not built yet: the scheduler that keeps polling" in result.output
+    assert "Delivering to: console." in result.output
+    assert "Console digest 'console': 07:30 " in result.output  # the machine's timezone
+    assert "News digest, since " in result.output  # the first digest, of the last day
+    url = f"sqlite:///{tmp_path / 'xdg-data' / 'newsdigest' / 'newsdigest.db'}"
+    with Store.open(url) as store:
+        assert store.count_queued() == 0  # polled and analysed
+        assert store.counts()["articles"] == 5
+        (console,) = store.list_subscriptions()
+        assert (console.platform, console.channel_id) == ("console", "console")
 
 
 def test_default_feeds_are_added_once_in_a_databases_life(
     tmp_path: Path, loopback_feeds: list[str]
 ) -> None:
-    assert invoke("run").exit_code == 0
+    assert invoke("run", "--once").exit_code == 0
     url = f"sqlite:///{tmp_path / 'xdg-data' / 'newsdigest' / 'newsdigest.db'}"
     with Store.open(url) as store:
         assert [feed.url for feed in store.list_feeds()] == loopback_feeds
         store.remove_feed(store.list_feeds()[0].id or 0)
-    assert invoke("run").exit_code == 0
+    assert invoke("run", "--once").exit_code == 0
     listed = invoke("feeds", "list")
     assert listed.exit_code == 0
     assert loopback_feeds[0] not in listed.output  # a removed starting feed stays removed
@@ -222,7 +225,7 @@ def test_a_lookup_on_a_new_database_leaves_the_first_start_to_run(
     tmp_path: Path, loopback_feeds: list[str]
 ) -> None:
     assert invoke("positions", "russia").exit_code == 0
-    assert invoke("run").exit_code == 0
+    assert invoke("run", "--once").exit_code == 0
     url = f"sqlite:///{tmp_path / 'xdg-data' / 'newsdigest' / 'newsdigest.db'}"
     with Store.open(url) as store:
         assert [feed.url for feed in store.list_feeds()] == loopback_feeds

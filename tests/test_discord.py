@@ -406,7 +406,7 @@ async def test_run_with_a_discord_token_answers_slash_commands(tmp_path: Path) -
 
     assert "Ceasefire" in texts(followup)
     assert followup.ephemeral
-    assert b"answering slash commands" in stdout
+    assert b"Delivering to: discord" in stdout
 
 
 async def test_run_with_a_token_discord_refuses_says_so_in_one_line(tmp_path: Path) -> None:

@@ -401,7 +401,7 @@ async def test_run_in_socket_mode_answers_slash_commands(tmp_path: Path) -> None
             stdout = await stop(process)
 
     assert "/positions ACTOR" in texts(post)
-    assert b"Connecting to slack (socket mode)" in stdout
+    assert b"Delivering to: slack (socket mode)" in stdout
 
 
 async def test_run_in_http_mode_serves_signed_commands(tmp_path: Path) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -114,66 +115,108 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Poll the due feeds, analyse, print a digest of the last day, send the digests that "
+    "are due, and stop (for a timer or cron) instead of running on.",
+)
 @pass_app
-def run(app: App) -> None:
-    """Start the bot: poll feeds, analyse, deliver digests, answer commands."""
+def run(app: App, once: bool) -> None:
+    """Start the bot: poll feeds, analyse, deliver digests, answer commands (docs/run.md)."""
     from digests.store import display_url  # noqa: PLC0415 - see the imports above
 
     settings = app.loaded.settings
     with app.open_service() as service:
-        due = len(service.store.due_feeds(utc_now()))
         out.print(f"Store ready: {display_url(settings.resolved_database_url())}.")
-        out.print(f"Delivering to: {', '.join(settings.adapters())}. Polling {due} due feeds once.")
-        results = asyncio.run(_ingest(service, None, show_progress=True))
-        queued = service.store.count_queued()
-        cli_output.print_ingest_summary(out, results, queued)
-        if queued:
-            run = _analyse_queue(app, service.store, show_progress=True)
-            cli_output.print_analysis_run(out, run, service.store.count_queued())
-        if settings.discord_token is not None or settings.slack_mode() is not None:
-            _serve_chat(service, settings)
+        console = _console_subscriptions(service, settings)
+        out.print(f"Delivering to: {', '.join(settings.adapters())}.")
+        for line in console:
+            out.print(line, markup=False)
+        if once:
+            asyncio.run(_run_once(service, settings))
             return
-    out.print(
-        "Read what came in with `newsdigest digest`, `newsdigest positions ACTOR` or "
-        "`newsdigest stories`. Not built yet: the scheduler that keeps polling and delivers "
-        "digests on time (issue 8); poll and analyse again with `newsdigest ingest`."
-    )
-
-
-def _serve_chat(service: Service, settings: Settings) -> None:
-    """Answer slash commands on every configured platform until Ctrl-C (scheduled digests:
-    issue 8)."""
-    names = [name for name in settings.adapters() if name != "console"]
-    out.print(f"Connecting to {' and '.join(names)}; answering slash commands until Ctrl-C.")
-    try:
-        asyncio.run(_chat(service, settings))
-    except KeyboardInterrupt:
+        out.print("Running until Ctrl-C: feeds are polled when due, digests sent on time.")
+        with contextlib.suppress(KeyboardInterrupt):  # the runner stops on SIGINT itself
+            asyncio.run(_run(service, settings))
         out.print("Stopped.")
 
 
-async def _chat(service: Service, settings: Settings) -> None:
-    import aiohttp  # noqa: PLC0415 - see the imports above
-    import discord  # noqa: PLC0415 - the chat libraries only when they are used
-    from slack_sdk.errors import SlackApiError  # noqa: PLC0415
+def _console_subscriptions(service: Service, settings: Settings) -> list[str]:
+    """The console's digests as the settings say, or one line on stderr and exit 2."""
+    from bot.runner import console_subscriptions  # noqa: PLC0415 - see the imports above
+    from digests.compose import (  # noqa: PLC0415
+        UnknownActorError,
+        UnknownFeedError,
+        UnknownTopicError,
+    )
+    from digests.schedule import next_delivery  # noqa: PLC0415
 
-    adapters = []
-    if settings.discord_token is not None:
-        from bot.discord import serve as serve_discord  # noqa: PLC0415
-
-        adapters.append(serve_discord(service, settings))
-    if settings.slack_mode() is not None:
-        from bot.slack import serve as serve_slack  # noqa: PLC0415
-
-        adapters.append(serve_slack(service, settings))
     try:
-        await asyncio.gather(*adapters)
-    except discord.LoginFailure as error:
-        raise BadSettings("discord_token: Discord refused the token") from error
+        saved = console_subscriptions(service, settings.run.console)
+    except (UnknownActorError, UnknownTopicError, UnknownFeedError) as error:
+        raise BadSettings(f"run.console: {error}") from error
+    return [
+        f"Console digest {sub.channel_id!r}: {sub.local_time:%H:%M} {sub.timezone}, next at "
+        f"{next_delivery(sub, utc_now()):%Y-%m-%d %H:%M} UTC."
+        for sub in saved
+    ]
+
+
+async def _run_once(service: Service, settings: Settings) -> None:
+    from bot.runner import ConsoleSender, Runner  # noqa: PLC0415 - see the imports above
+    from digests.model import Platform  # noqa: PLC0415
+
+    console = {Platform.CONSOLE: ConsoleSender(sys.stdout)}
+    runner = Runner(service, settings, console, out=sys.stdout)
+    await runner.intake()
+    await runner.deliver()
+
+
+async def _run(service: Service, settings: Settings) -> None:
+    """The long-running process, with every configured adapter."""
+    from bot.runner import ConsoleSender, Runner  # noqa: PLC0415 - see the imports above
+    from bot.sending import Sender  # noqa: PLC0415
+    from digests.model import Platform  # noqa: PLC0415
+
+    senders: dict[Platform, Sender] = {Platform.CONSOLE: ConsoleSender(sys.stdout)}
+    adapters: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    if settings.discord_token is not None:
+        from bot.discord import DiscordSender, make_client  # noqa: PLC0415 - discord.py
+
+        client = make_client(service, settings)
+        token = settings.discord_token.get_secret_value()
+        senders[Platform.DISCORD] = DiscordSender(client)
+        adapters.append(lambda: _discord(client, token))
+    if settings.slack_mode() is not None:
+        from bot.slack import serve as serve_slack  # noqa: PLC0415 - slack-bolt
+        from bot.slack import slack_sender  # noqa: PLC0415
+
+        senders[Platform.SLACK] = slack_sender(service, settings)
+        adapters.append(lambda: _slack(serve_slack(service, settings)))
+    await Runner(service, settings, senders, adapters=adapters, out=sys.stdout).run()
+
+
+async def _slack(serving: Coroutine[Any, Any, None]) -> None:
+    """Slack, until cancelled; credentials Slack refuses end the process with one line."""
+    from slack_sdk.errors import SlackApiError  # noqa: PLC0415 - see the imports above
+
+    try:
+        await serving
     except SlackApiError as error:
         problem = error.response.get("error") or error.response.status_code
         raise BadSettings(f"slack: Slack refused the credentials ({problem})") from error
-    except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
-        raise click.ClickException(f"cannot reach the chat platform: {error}") from error
+
+
+async def _discord(client: Any, token: str) -> None:
+    """Discord, until cancelled; a refused token ends the process with one line."""
+    import discord  # noqa: PLC0415 - see the imports above
+
+    async with client:
+        try:
+            await client.start(token)
+        except discord.LoginFailure as error:
+            raise BadSettings("discord_token: Discord refused the token") from error
 
 
 @cli.command()

@@ -18,7 +18,16 @@ from typing import Any
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from digests.errors import ConfigError
@@ -31,6 +40,57 @@ APP_NAME = "newsdigest"
 def default_data_dir() -> Path:
     """Where the SQLite database lives unless told otherwise (per user, per platform)."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class ConsoleSubscription(BaseModel):
+    """A digest printed on the console at a local time (`[[run.console]]` in the TOML file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Its name: one digest per name and day.
+    name: str = Field(default="console", min_length=1, max_length=64)
+    time: str = "07:30"
+    #: An IANA timezone; empty: this machine's.
+    timezone: str = ""
+    days: str = "weekdays"
+    actors: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    feeds: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("time", "timezone", "days")
+    @classmethod
+    def _check_when(cls, value: str, info: ValidationInfo) -> str:
+        from bot.commands import CommandError  # noqa: PLC0415 - the chat commands' parsers
+        from bot.commands import _parse as parse  # noqa: PLC0415
+
+        try:
+            if info.field_name == "time":
+                parse.time_of_day(value)
+            elif info.field_name == "days":
+                parse.days(value)
+            elif value:
+                return parse.timezone(value)
+        except CommandError as error:
+            suggestions = error.view.suggestions
+            hint = f" (did you mean {', '.join(suggestions[:3])}?)" if suggestions else ""
+            raise ValueError(error.view.message.split(": ", 1)[-1] + hint) from error
+        return value
+
+
+class RunSettings(BaseModel):
+    """How `newsdigest run` keeps time (see docs/run.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: How often due feeds are looked for (each feed is polled on its own schedule).
+    poll_every_seconds: float = Field(default=60.0, ge=5, le=3600)
+    #: How often the outbox looks for digests that came due.
+    deliver_every_seconds: float = Field(default=30.0, ge=1, le=600)
+    #: A digest missed while the process was down is still sent this long after its time.
+    grace_hours: float = Field(default=6.0, ge=0, le=48)
+    #: Digests printed on the console; none: `[run] console = []`.
+    console: list[ConsoleSubscription] = Field(default_factory=lambda: [ConsoleSubscription()])
 
 
 _SLACK_CREDENTIALS = (
@@ -95,6 +155,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     stories: StoriesSettings = Field(default_factory=StoriesSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -296,6 +357,20 @@ def _unknown_key(key: str, config_file: Path | None) -> ConfigError:
     )
 
 
+def _line_of(config_file: Path | None, value: object) -> int | None:
+    """The line of the TOML file that holds the bad value, when one line does (TOML's reader
+    gives no positions)."""
+    if config_file is None or not isinstance(value, str) or not value:
+        return None
+    try:
+        lines = config_file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    shown = f'"{value}"'
+    found = [number for number, text in enumerate(lines, 1) if shown in text.split("#")[0]]
+    return found[0] if len(found) == 1 else None
+
+
 def _config_error(error: ValidationError, config_file: Path | None) -> ConfigError:
     """One line naming the first problem (and how many more there are)."""
     problems = error.errors()
@@ -305,6 +380,9 @@ def _config_error(error: ValidationError, config_file: Path | None) -> ConfigErr
         found = _unknown_key(key, config_file)
     else:
         found = ConfigError(key, str(first["msg"]).removeprefix("Value error, "))
+    line = _line_of(config_file, first.get("input"))
+    if line is not None:
+        found.message += f" (line {line} of {config_file})"
     if len(problems) > 1:
         more = len(problems) - 1
         found.message += f" (and {more} more problem{'s' if more > 1 else ''})"

@@ -1,0 +1,189 @@
+"""`newsdigest run`: one asyncio process with APScheduler as its clock.
+
+Two jobs, each never running twice at once: the intake (poll the feeds that are due, then
+analyse what came in, in a worker thread) and the outbox (send the digests that came due). They
+run independently, so a slow feed or a slow analysis never delays a digest. The state lives in
+the database (subscriptions, deliveries), not in the scheduler: a restart picks up where the
+last process stopped. Chat adapters, when configured, answer commands beside them; without
+any, digests go to the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import signal
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.delivery import Outbox
+from bot.sending import Sender
+from bot.settings import ConsoleSubscription, Settings
+from bot.views import View, digest_view
+from bot.views.render_console import render_text
+from digests.model import Platform, Subscription, SubscriptionFilters, utc_now
+from digests.service import Service
+
+log = logging.getLogger(__name__)
+
+#: The first digest, printed once the first poll has been analysed, covers this much.
+FIRST_DIGEST_WINDOW = dt.timedelta(hours=24)
+#: How long a shutdown waits for the jobs in flight.
+SHUTDOWN_SECONDS = 10.0
+
+
+class ConsoleSender:
+    """The console adapter's sender: a digest printed as text."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(
+        self,
+        channel_id: str,
+        view: View,
+        *,
+        nonce: str,
+        workspace_id: str | None = None,
+        resend: bool = False,
+    ) -> tuple[str, ...]:
+        del workspace_id, resend
+        self.out.write(f"\n[{channel_id}]\n{render_text(view)}")
+        self.out.flush()
+        return (nonce,)
+
+
+def console_subscriptions(
+    service: Service, wanted: list[ConsoleSubscription]
+) -> list[Subscription]:
+    """Make the stored console subscriptions what the settings say (kept by name, so their
+    delivery history stays); remove the others. Bad names raise before anything is stored."""
+    from tzlocal import get_localzone_name  # noqa: PLC0415
+
+    from bot.commands import _parse as parse  # noqa: PLC0415 - the chat commands' parsers
+
+    local = get_localzone_name() or "UTC"
+    saved = []
+    for entry in wanted:
+        filters = service.resolve_filters(
+            SubscriptionFilters(
+                actors=tuple(entry.actors), topics=tuple(entry.topics), feeds=tuple(entry.feeds)
+            )
+        )
+        include = tuple(word for word in entry.keywords if not word.startswith("-"))
+        exclude = tuple(word[1:] for word in entry.keywords if word.startswith("-") and word[1:])
+        subscription = Subscription(
+            platform=Platform.CONSOLE,
+            workspace_id="",
+            channel_id=entry.name,
+            filters=SubscriptionFilters(
+                actors=filters.actors,
+                topics=filters.topics,
+                feeds=filters.feeds,
+                keywords=include,
+                exclude_keywords=exclude,
+            ),
+            local_time=parse.time_of_day(entry.time),
+            timezone=entry.timezone or local,
+            days=parse.days(entry.days),
+        )
+        saved.append(subscription)
+    stored = {s.channel_id: s for s in service.store.list_subscriptions(platform=Platform.CONSOLE)}
+    for name, old in stored.items():
+        if name not in {s.channel_id for s in saved} and old.id is not None:
+            service.store.remove_subscription(old.id)
+    return [service.store.save_subscription(subscription)[0] for subscription in saved]
+
+
+class Runner:
+    """The long-running process: the clock, the intake, the outbox and the adapters."""
+
+    def __init__(
+        self,
+        service: Service,
+        settings: Settings,
+        senders: Mapping[Platform, Sender],
+        *,
+        adapters: list[Callable[[], Coroutine[Any, Any, None]]] | None = None,
+        out: TextIO,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.out = out
+        self.outbox = Outbox(service, senders, grace=dt.timedelta(hours=settings.run.grace_hours))
+        self.adapters = adapters or []
+        self.first_poll = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until SIGINT or SIGTERM (or :meth:`stop`); then stop within a bounded time."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.stop)
+        scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        run = self.settings.run
+        now = utc_now()
+        every = {"max_instances": 1, "coalesce": True, "next_run_time": now}
+        scheduler.add_job(
+            self.intake, "interval", seconds=run.poll_every_seconds, id="intake", **every
+        )
+        scheduler.add_job(
+            self.deliver, "interval", seconds=run.deliver_every_seconds, id="outbox", **every
+        )
+        scheduler.start()
+        tasks = [asyncio.create_task(adapter()) for adapter in self.adapters]
+        stopping = asyncio.create_task(self._stopping.wait())
+        try:
+            done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {stopping}:  # an adapter ended: its error ends the process
+                task.result()
+        finally:
+            stopping.cancel()
+            log.info("stopping")
+            scheduler.shutdown(wait=False)
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), SHUTDOWN_SECONDS)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def intake(self) -> None:
+        """Poll the due feeds, analyse what came in (in a thread), and once, after the first
+        poll, print a digest of the last day on the console."""
+        from bot.work import analyse_pending  # noqa: PLC0415 - spaCy, when there is work
+
+        try:
+            results = await self.service.ingest()
+            settings = self.settings
+            done = await asyncio.to_thread(
+                analyse_pending, self.service.store, settings.analysis, settings.stories
+            )
+            log.info("polled %d feeds; analysed %d articles", len(results), done.analysed)
+        except Exception:
+            log.exception("the intake failed; it runs again at the next tick")
+        if not self.first_poll.is_set():
+            self.first_poll.set()
+            if self.settings.run.console:
+                await self._first_digest()
+
+    async def _first_digest(self) -> None:
+        digest = await asyncio.to_thread(
+            self.service.digest, SubscriptionFilters(), FIRST_DIGEST_WINDOW
+        )
+        self.out.write(render_text(digest_view(digest)))
+        self.out.flush()
+
+    async def deliver(self) -> None:
+        try:
+            outcome = await self.outbox.run_once()
+        except Exception:
+            log.exception("the outbox failed; it runs again at the next tick")
+            return
+        if outcome.sent or outcome.failed:
+            log.info("sent %d digests, %d failed", len(outcome.sent), len(outcome.failed))
