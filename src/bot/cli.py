@@ -80,6 +80,8 @@ class App:
 def _setup_logging(level: str) -> None:
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    # APScheduler logs every run of every job at INFO: the jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     if level != "DEBUG":  # alembic narrates every start; we log a migration ourselves
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
