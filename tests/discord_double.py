@@ -57,7 +57,15 @@ import re
 import secrets
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -598,6 +606,7 @@ class Fault:
     label: str
     reply: Reply
     accept_first: bool = False
+    stall: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return self.remaining > 0 and self.method == method and bool(self.pattern.fullmatch(path))
@@ -859,6 +868,8 @@ class DiscordDouble:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> DiscordDouble:
+        self._closing = asyncio.Event()
+        self._background: set[asyncio.Task[None]] = set()
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/resume-gateway", self._gateway)
@@ -873,6 +884,10 @@ class DiscordDouble:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        self._closing.set()  # stalled requests end now, not at the server's shutdown timeout
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         for connection in list(self._connections):
             await connection.close(1001, "the double is shutting down")
         if self._runner is not None:
@@ -952,6 +967,15 @@ class DiscordDouble:
         reply = error(status, 0, f"{status}: Bad Gateway")
         fault = Fault(method, path_pattern(path), times, "accepted_then_failed", reply, True)
         self._faults.append(fault)
+
+    def stall(self, method: str, path: str, *, accept: bool, times: int = 1) -> None:
+        """Never answer the next ``times`` matching requests: with ``accept``, after doing
+        what they ask (the platform took the message, its answer is lost: a client killed
+        now never learns it), else before (the platform never saw it)."""
+        label = "accepted_then_stalled" if accept else "stalled"
+        self._faults.append(
+            Fault(method, path_pattern(path), times, label, Reply(504), accept, stall=True)
+        )
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self._faults:
@@ -1127,6 +1151,9 @@ class DiscordDouble:
 
     async def _answer(self, call: Call, route: Route | None) -> tuple[Reply, str | None]:
         fault = self._take_fault(call.method, call.path)
+        if fault is not None and fault.stall and not fault.accept_first:
+            self._record(call, route, Reply(0), fault.label)  # seen, and never answered
+            await self._closing.wait()  # until the double closes
         if fault is not None and not fault.accept_first:
             return fault.reply, fault.label
         if route is None:
@@ -1134,6 +1161,9 @@ class DiscordDouble:
         if route.needs_bot_token and call.headers.get("Authorization") != f"Bot {self.token}":
             return error(401, 0, "401: Unauthorized"), None
         reply = await route.handler(call)
+        if fault is not None and fault.stall and 200 <= reply.status < 300:
+            self._record(call, route, Reply(0), fault.label)
+            await self._closing.wait()
         if fault is not None and 200 <= reply.status < 300:
             return fault.reply, fault.label
         return reply, None
@@ -1332,7 +1362,7 @@ class DiscordDouble:
         self._messages[message_id] = message
         if visible:
             self._channel_logs.setdefault(int(message["channel_id"]), []).append(message_id)
-            await self._echo("MESSAGE_CREATE", message)
+            self._in_background(self._echo("MESSAGE_CREATE", message))
 
     async def _remove(self, message: JsonDict) -> None:
         channel_id = int(message["channel_id"])
@@ -1340,7 +1370,9 @@ class DiscordDouble:
         if int(message["id"]) in log:
             log.remove(int(message["id"]))
             payload = {"id": message["id"], "channel_id": message["channel_id"]}
-            await self._echo("MESSAGE_DELETE", payload | {"guild_id": message.get("guild_id")})
+            self._in_background(
+                self._echo("MESSAGE_DELETE", payload | {"guild_id": message.get("guild_id")})
+            )
 
     async def _apply_edit(self, message: JsonDict, body: JsonDict) -> Reply:
         problem = message_problem(body, creating=False)
@@ -1358,12 +1390,19 @@ class DiscordDouble:
         message["flags"] &= ~FLAG_LOADING
         message["edited_timestamp"] = now_iso()
         if int(message["id"]) in self._channel_logs.get(int(message["channel_id"]), []):
-            await self._echo("MESSAGE_UPDATE", message)
+            self._in_background(self._echo("MESSAGE_UPDATE", message))
         return Reply(200, copy.deepcopy(message))
 
     @staticmethod
     def _guild_of(message: JsonDict) -> int | None:
         return int(message["guild_id"]) if message.get("guild_id") else None
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Gateway fan-out beside the REST answer, as Discord does it: a session whose socket
+        died (a killed client) never delays the answer to another client."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _echo(self, event: str, message: JsonDict) -> None:
         """Tell sessions with the GUILD_MESSAGES intent; without MESSAGE_CONTENT, other

@@ -5,6 +5,7 @@ are wrong."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import sys
@@ -12,8 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from digests.model import EVERY_DAY, Platform, Subscription
+from digests.store import Store
+from tests.discord_double import GENERAL_CHANNEL_ID, GUILD_ID, DiscordDouble
 from tests.feeds import Item, rss
 from tests.feedserver import FeedServer
+
+MESSAGES = "/channels/{channel_id}/messages"
+MESSAGE_PATH = f"/channels/{GENERAL_CHANNEL_ID}/messages"
 
 
 def environment(tmp_path: Path, feeds: list[str], **extra: str) -> dict[str, str]:
@@ -87,3 +94,101 @@ async def test_a_bad_console_subscription_is_refused_at_start(
     assert process.returncode == 2
     assert stderr.decode().strip().splitlines()[-1].startswith(f"Error: {expected}")
     assert b"Running until" not in stdout  # nothing started half-configured
+
+
+# -- crash safety: the real process, killed, against the loopback Discord --------------------
+
+
+def due_subscription(database_url: str) -> None:
+    """A Discord channel whose digest came due two minutes ago."""
+    now = dt.datetime.now(dt.UTC)
+    due = (now - dt.timedelta(minutes=2)).replace(second=0, microsecond=0)
+    with Store.open(database_url) as store:
+        store.save_subscription(
+            Subscription(
+                platform=Platform.DISCORD,
+                workspace_id=str(GUILD_ID),
+                channel_id=str(GENERAL_CHANNEL_ID),
+                local_time=due.time(),
+                timezone="UTC",
+                days=EVERY_DAY,
+                created_at=now - dt.timedelta(days=1),
+            )
+        )
+
+
+def delivery_status(database_url: str) -> list[str]:
+    with Store.open(database_url) as store:
+        return [str(delivery.status) for delivery in store.list_deliveries()]
+
+
+async def start_bot(tmp_path: Path, api: DiscordDouble) -> asyncio.subprocess.Process:
+    env = environment(
+        tmp_path, [],
+        NEWSDIGEST_DISCORD_TOKEN=api.token,
+        NEWSDIGEST_DISCORD_API_URL=api.rest_base,
+        NEWSDIGEST_DISCORD_GATEWAY_URL=api.gateway_url,
+        NEWSDIGEST_DISCORD_DEV_GUILD=str(GUILD_ID),
+        NEWSDIGEST_RUN__DELIVER_EVERY_SECONDS="1",
+        NEWSDIGEST_RUN__RESEND_AFTER_SECONDS="1",
+        NEWSDIGEST_RUN__CONSOLE="[]",
+    )  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["after-discord-took-it", "before"])
+async def test_killed_while_sending_a_digest_the_channel_gets_exactly_one_copy(
+    tmp_path: Path, accepted: bool
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    due_subscription(database_url)
+    async with DiscordDouble() as api:
+        api.stall("POST", MESSAGES, accept=accepted)
+        first = await start_bot(tmp_path, api)
+        try:  # the send reached Discord: it took the message (or not), and never answered
+            await api.wait_until(lambda: bool(api.requests("POST", MESSAGE_PATH)), timeout=90)
+            assert len(api.messages(GENERAL_CHANNEL_ID)) == (1 if accepted else 0)
+        finally:
+            first.kill()  # SIGKILL: no cleanup, the delivery stays pending
+            await first.wait()
+        assert delivery_status(database_url) == ["pending"]
+
+        second = await start_bot(tmp_path, api)
+        try:
+            await api.wait_until(lambda: delivery_status(database_url) == ["sent"], timeout=90)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 30)
+
+        assert len(api.messages(GENERAL_CHANNEL_ID)) == 1
+
+
+async def test_down_past_the_grace_window_the_digest_is_skipped_and_logged(
+    tmp_path: Path,
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    due_subscription(database_url)
+    async with DiscordDouble() as api:
+        env = environment(
+            tmp_path, [],
+            NEWSDIGEST_DISCORD_TOKEN=api.token,
+            NEWSDIGEST_DISCORD_API_URL=api.rest_base,
+            NEWSDIGEST_DISCORD_GATEWAY_URL=api.gateway_url,
+            NEWSDIGEST_RUN__GRACE_HOURS="0",
+            NEWSDIGEST_RUN__CONSOLE="[]",
+        )  # fmt: skip
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            await api.wait_until(lambda: delivery_status(database_url) == ["skipped"], timeout=90)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+
+    assert api.messages(GENERAL_CHANNEL_ID) == []
+    assert b"past the grace" in stderr

@@ -113,7 +113,12 @@ class Runner:
         self.service = service
         self.settings = settings
         self.out = out
-        self.outbox = Outbox(service, senders, grace=dt.timedelta(hours=settings.run.grace_hours))
+        self.outbox = Outbox(
+            service,
+            senders,
+            grace=dt.timedelta(hours=settings.run.grace_hours),
+            in_flight=dt.timedelta(seconds=settings.run.resend_after_seconds),
+        )
         self.adapters = adapters or []
         self.first_poll = asyncio.Event()
         self._stopping = asyncio.Event()

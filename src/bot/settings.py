@@ -89,6 +89,9 @@ class RunSettings(BaseModel):
     deliver_every_seconds: float = Field(default=30.0, ge=1, le=600)
     #: A digest missed while the process was down is still sent this long after its time.
     grace_hours: float = Field(default=6.0, ge=0, le=48)
+    #: A digest left unconfirmed (the process stopped while sending it) is sent again, with
+    #: its nonce, this long after it was started.
+    resend_after_seconds: float = Field(default=60.0, ge=1, le=3600)
     #: Digests printed on the console; none: `[run] console = []`.
     console: list[ConsoleSubscription] = Field(default_factory=lambda: [ConsoleSubscription()])
 

@@ -67,11 +67,13 @@ class Outbox:
         senders: Mapping[Platform, Sender],
         *,
         grace: dt.timedelta = DEFAULT_GRACE,
+        in_flight: dt.timedelta = IN_FLIGHT,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.service = service
         self.senders = senders
         self.grace = grace
+        self.in_flight = in_flight
         self.clock = clock
 
     async def run_once(self) -> Outcome:
@@ -130,7 +132,7 @@ class Outbox:
         return [
             delivery
             for delivery in pending
-            if now >= delivery.created_at + _wait(delivery.attempts)
+            if now >= delivery.created_at + _wait(delivery.attempts, self.in_flight)
         ]
 
     async def _settle(
@@ -178,11 +180,11 @@ class Outbox:
         return "sent", done
 
 
-def _wait(attempts: int) -> dt.timedelta:
+def _wait(attempts: int, in_flight: dt.timedelta) -> dt.timedelta:
     """How long after its row was written a pending delivery is sent again: a row never tried
     to the end was left by a process that stopped mid-send (one in flight takes seconds)."""
     if attempts == 0:
-        return IN_FLIGHT
+        return in_flight
     doubled: dt.timedelta = FIRST_RETRY * (2 ** (attempts - 1))
     return doubled
 

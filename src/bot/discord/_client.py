@@ -34,6 +34,8 @@ PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_l
 #: A message's nonce: a hash of the delivery's nonce and the message's place in the view (24
 #: hex digits; Discord takes 25 at most), the same every time the same view is sent again.
 _NONCE_BYTES = 12
+#: How long a send waits for the client to connect before it is tried again later.
+READY_TIMEOUT = 30.0
 
 
 def point_at(api_url: str, gateway_url: str) -> None:
@@ -152,6 +154,7 @@ class DiscordSender:
         """Post ``view``; each message's nonce makes a resend return what Discord already has
         (so ``workspace_id`` and ``resend`` change nothing here)."""
         del workspace_id, resend
+        await self._ready()
         channel = await self._channel(channel_id)
         sent = []
         for index, message in enumerate(render(view)):
@@ -164,6 +167,14 @@ class DiscordSender:
                 )
             sent.append(str(posted.id))
         return tuple(sent)
+
+    async def _ready(self) -> None:
+        """Wait for the client to be logged in and connected: a send before that would wait
+        on discord.py's not yet opened session."""
+        try:
+            await asyncio.wait_for(self.client.wait_until_ready(), READY_TIMEOUT)
+        except TimeoutError as error:
+            raise SendFailedError("Discord is not connected yet") from error
 
     async def _channel(self, channel_id: str) -> discord.abc.Messageable:
         if not channel_id.isdigit():
