@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -116,6 +117,8 @@ def test_run_once_polls_analyses_and_prints_a_first_digest(
         assert store.counts()["articles"] == 5
         (console,) = store.list_subscriptions()
         assert (console.platform, console.channel_id) == ("console", "console")
+    doctor = invoke("doctor")
+    assert re.search(r"schedule  next digest \S+ \S+ UTC: console console \(07:30 ", doctor.output)
 
 
 def test_default_feeds_are_added_once_in_a_databases_life(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import signal
 import sys
@@ -192,3 +193,21 @@ async def test_down_past_the_grace_window_the_digest_is_skipped_and_logged(
 
     assert api.messages(GENERAL_CHANNEL_ID) == []
     assert b"past the grace" in stderr
+
+
+async def test_json_logs_are_one_object_a_line_and_hold_no_secret(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--once",
+        env=environment(tmp_path, [], NEWSDIGEST_LOG_FORMAT="json", NEWSDIGEST_LOG_LEVEL="DEBUG",
+                        NEWSDIGEST_SLACK_BOT_TOKEN="xoxb-secret-value",
+                        NEWSDIGEST_SLACK_SIGNING_SECRET="signing-secret-value"),
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 0
+    assert b"secret-value" not in stdout + stderr
+    lines = [json.loads(line) for line in stderr.decode().splitlines() if line.strip()]
+    assert lines
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any("polled 0 feeds" in line["message"] for line in lines)

@@ -58,7 +58,7 @@ class App:
     @cached_property
     def loaded(self) -> LoadedSettings:
         loaded = load_settings(self.config_file)
-        _setup_logging(loaded.settings.log_level)
+        _setup_logging(loaded.settings.log_level, loaded.settings.log_format)
         return loaded
 
     def open_service(self, *, starting: bool = True) -> Service:
@@ -77,8 +77,15 @@ class App:
         )
 
 
-def _setup_logging(level: str) -> None:
-    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+def _setup_logging(level: str, log_format: str = "text") -> None:
+    handler: logging.Handler
+    if log_format == "json":
+        from bot.logs import JsonFormatter  # noqa: PLC0415 - see the imports above
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     # APScheduler logs every run of every job at INFO: the jobs log what they did themselves.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))

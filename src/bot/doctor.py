@@ -12,6 +12,8 @@ from enum import Enum
 from bot.settings import LoadedSettings, Settings
 from digests import __version__
 from digests.errors import StoreError
+from digests.model import utc_now
+from digests.schedule import next_delivery
 from digests.store import Store, display_url, head_revision, sqlite_path
 
 _SECRETS = (
@@ -50,6 +52,7 @@ def diagnose(loaded: LoadedSettings) -> list[Finding]:
         *_unknown_variables(loaded),
         Finding("database", Status.INFO, display_url(settings.resolved_database_url())),
         _schema(settings),
+        *_next_deliveries(settings),
         Finding("adapters", Status.INFO, _adapters(settings)),
         *_discord(settings),
         Finding("secrets", Status.INFO, _secrets(settings)),
@@ -78,6 +81,38 @@ def _schema(settings: Settings) -> Finding:
         return Finding("schema", Status.FAIL, str(error))
     summary = ", ".join(f"{count} {name}" for name, count in counts.items())
     return Finding("schema", Status.OK, f"migrated to {head_revision()} (head); {summary}")
+
+
+#: Deliveries `doctor` lists, the soonest first.
+NEXT_SHOWN = 5
+
+
+def _next_deliveries(settings: Settings) -> list[Finding]:
+    """The next few digests `newsdigest run` will send (none when the store cannot be read:
+    the schema finding says why)."""
+    url = settings.resolved_database_url()
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return []
+    try:
+        with Store.open(url, migrate=False) as store:
+            subscriptions = [s for s in store.list_subscriptions() if s.enabled]
+    except StoreError:
+        return []
+    if not subscriptions:
+        return [Finding("schedule", Status.INFO, "no digest subscription yet")]
+    now = utc_now()
+    upcoming = sorted(((next_delivery(s, now), s) for s in subscriptions), key=lambda p: p[0])
+    upcoming = upcoming[:NEXT_SHOWN]
+    return [
+        Finding(
+            "schedule",
+            Status.INFO,
+            f"next digest {when:%Y-%m-%d %H:%M} UTC: {s.platform} {s.channel_id} "
+            f"({s.local_time:%H:%M} {s.timezone})",
+        )
+        for when, s in upcoming
+    ]
 
 
 def _adapters(settings: Settings) -> str:

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from dotenv import dotenv_values
@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     log_level: str = "INFO"
+    #: "text" (for a terminal) or "json" (one object a line, for a log collector).
+    log_format: Literal["text", "json"] = "text"
     #: Feeds added on the first start; empty means the bundled config/feeds.toml.
     feeds_file: Path | None = None
 
