@@ -11,6 +11,7 @@ process was down) is recorded as skipped, and logged, instead of arriving hours 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import logging
@@ -144,7 +145,9 @@ class Outbox:
         resend: bool = False,
     ) -> tuple[str, Delivery]:
         sender = self.senders[subscription.platform]
-        view = digest_view(self.service.subscription_digest(subscription, now=now))
+        # Composing reads the store: in a thread, so the adapters' connections stay served.
+        digest = await asyncio.to_thread(self.service.subscription_digest, subscription, now=now)
+        view = digest_view(digest)
         assert delivery.nonce is not None
         store = self.service.store
         try:
