@@ -262,3 +262,56 @@ async def test_a_restart_with_a_changed_time_and_a_new_subscription(service: Ser
     assert chat.count("tokyo") == 1  # 30 Nov at 18:00 Tokyo
     digests = service.store.list_deliveries()
     assert {(d.kind, d.status) for d in digests} == {(DeliveryKind.DIGEST, DeliveryStatus.SENT)}
+
+
+async def test_a_feed_that_stopped_is_told_once_to_each_channel_that_reads_it(
+    service: Service,
+) -> None:
+    from digests.model import Feed
+
+    clock = Clock(dt.datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    stopped = service.store.add_feed(
+        Feed(
+            url="https://wire.example/world.xml",
+            title="World Wire",
+            enabled=False,
+            disabled_reason="410 Gone",
+            last_fetched_at=clock.now - dt.timedelta(minutes=5),
+        )
+    )
+    old = service.store.add_feed(
+        Feed(
+            url="https://old.example/feed.xml",
+            enabled=False,
+            disabled_reason="too many failures",
+            last_fetched_at=clock.now - dt.timedelta(days=3),  # long past the grace window
+        )
+    )
+    reads_all = subscribe(service, "all-news", dt.time(7, 30), "UTC")
+    reads_it = subscribe(service, "wire-only", dt.time(7, 30), "UTC")
+    service.store.save_subscription(
+        dataclasses.replace(
+            reads_it,
+            filters=dataclasses.replace(reads_it.filters, feeds=(stopped.url,)),
+        )
+    )
+    other = subscribe(service, "other-feed", dt.time(7, 30), "UTC")
+    service.store.save_subscription(
+        dataclasses.replace(other, filters=dataclasses.replace(other.filters, feeds=(old.url,)))
+    )
+    chat = FakePlatform()
+    box = outbox(service, clock, chat)
+
+    first = await box.run_once()
+    clock.advance(dt.timedelta(minutes=1))
+    again = await box.run_once()
+
+    notices = [d for d in first.sent if d.kind is DeliveryKind.FEED_NOTICE]
+    assert sorted(service.store.get_subscription(d.subscription_id).channel_id
+                  for d in notices) == ["all-news", "wire-only"]  # fmt: skip
+    assert [n for n in again.sent if n.kind is DeliveryKind.FEED_NOTICE] == []
+    assert chat.posted["wire-only"][-1][1] == "NoticeView"
+    assert "other-feed" not in chat.posted or all(
+        kind != "NoticeView" for _, kind in chat.posted["other-feed"]
+    )
+    assert reads_all.id is not None

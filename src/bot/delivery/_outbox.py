@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.sending import ChannelGoneError, Sender, SendFailedError
-from bot.views import digest_view
+from bot.views import View, digest_view
+from bot.views.lists import feed_notice
 from digests.errors import DeliveryExistsError
 from digests.model import (
     Delivery,
@@ -91,6 +92,7 @@ class Outbox:
                 results.append(("skipped", claimed))
             elif claimed is not None:
                 results.append(await self._settle(subscription, claimed, now))
+        results += await self._feed_notices(now)
         for delivery in self._retries(now):
             subscription = self.service.store.get_subscription(delivery.subscription_id)
             if subscription.enabled and subscription.platform in self.senders:
@@ -128,6 +130,49 @@ class Outbox:
             )  # fmt: skip
         return stored
 
+    async def _feed_notices(self, now: dt.datetime) -> list[tuple[str, Delivery]]:
+        """Once per feed that stopped being polled (within the grace window), a notice to each
+        channel whose subscription reads it: silence from it is not "no news"."""
+        results = []
+        for feed in self.service.store.list_feeds():
+            stopped_at = feed.last_fetched_at
+            if feed.enabled or feed.id is None or stopped_at is None:
+                continue
+            if now - stopped_at > self.grace:
+                continue
+            for subscription in self.service.store.list_subscriptions():
+                claimed = self._claim_notice(subscription, feed.id, feed.url, stopped_at, now)
+                if claimed is not None:
+                    results.append(await self._settle(subscription, claimed, now))
+        return results
+
+    def _claim_notice(
+        self,
+        subscription: Subscription,
+        feed_id: int,
+        feed_url: str,
+        stopped_at: dt.datetime,
+        now: dt.datetime,
+    ) -> Delivery | None:
+        """The notice's row for this subscription, or None (it does not read the feed, cannot
+        be sent here, or has its notice already)."""
+        if subscription.id is None or not subscription.enabled:
+            return None
+        if subscription.platform not in self.senders or not _reads(subscription, feed_url):
+            return None
+        stamp = int(stopped_at.timestamp())
+        row = Delivery(
+            subscription_id=subscription.id,
+            kind=DeliveryKind.FEED_NOTICE,
+            period=f"feed{feed_id}-{stamp}",
+            nonce=f"f{subscription.id}-{feed_id}-{stamp % 10**8}",
+            created_at=now,
+        )
+        try:
+            return self.service.store.add_delivery(row)
+        except DeliveryExistsError:
+            return None
+
     def _retries(self, now: dt.datetime) -> list[Delivery]:
         pending = self.service.store.list_deliveries(status=DeliveryStatus.PENDING)
         return [
@@ -135,6 +180,14 @@ class Outbox:
             for delivery in pending
             if now >= delivery.created_at + _wait(delivery.attempts, self.in_flight)
         ]
+
+    async def _view(self, subscription: Subscription, delivery: Delivery, now: dt.datetime) -> View:
+        if delivery.kind is DeliveryKind.FEED_NOTICE:
+            feed_id = int(delivery.period.removeprefix("feed").split("-")[0])
+            return feed_notice(self.service.store.get_feed(feed_id))
+        # Composing reads the store: in a thread, so the adapters' connections stay served.
+        digest = await asyncio.to_thread(self.service.subscription_digest, subscription, now=now)
+        return digest_view(digest)
 
     async def _settle(
         self,
@@ -145,9 +198,7 @@ class Outbox:
         resend: bool = False,
     ) -> tuple[str, Delivery]:
         sender = self.senders[subscription.platform]
-        # Composing reads the store: in a thread, so the adapters' connections stay served.
-        digest = await asyncio.to_thread(self.service.subscription_digest, subscription, now=now)
-        view = digest_view(digest)
+        view = await self._view(subscription, delivery, now)
         assert delivery.nonce is not None
         store = self.service.store
         try:
@@ -181,6 +232,11 @@ class Outbox:
         )  # fmt: skip
         store.update_delivery(done)
         return "sent", done
+
+
+def _reads(subscription: Subscription, feed_url: str) -> bool:
+    """Whether the subscription's digests draw on the feed (all feeds, or it by name)."""
+    return not subscription.filters.feeds or feed_url in subscription.filters.feeds
 
 
 def _wait(attempts: int, in_flight: dt.timedelta) -> dt.timedelta:

@@ -127,6 +127,22 @@ def _feed_item(feed: Feed, *, with_status: bool) -> ListItemView:
     )
 
 
+def feed_notice(feed: Feed) -> NoticeView:
+    """A feed newsdigest stopped polling: its channels' digests lack its news from now on."""
+    return NoticeView(
+        title=f"Feed stopped: {feed.title or feed.url}",
+        lines=(
+            f"newsdigest stopped polling it: {feed.disabled_reason or 'it kept failing'}.",
+            "Digests here lack its news until the feed is fixed or added again.",
+        ),
+        fields=(
+            FieldView(name="Address", value=feed.url),
+            _moment("Last success", feed.last_success_at, "never"),
+        ),
+        tone="warning",
+    )
+
+
 def _moment(name: str, when: dt.datetime | None, otherwise: str) -> FieldView:
     if when is None:
         return FieldView(name=name, value=otherwise)
