@@ -495,6 +495,7 @@ class Fault:
     label: str
     reply: Reply
     accept_first: bool = False
+    stall: bool = False
 
 
 # --- request plumbing -------------------------------------------------------------------------
@@ -614,6 +615,8 @@ class SlackDouble:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> SlackDouble:
+        self._closing = asyncio.Event()
+        self._stalled: dict[str, int] = {}
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._web_api)
         app.router.add_post("/response/{response_id}", self._response_url_post)
@@ -628,6 +631,7 @@ class SlackDouble:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        self._closing.set()  # held calls end now, not at the server's shutdown timeout
         for link in list(self._links):
             await link.socket.close(code=1001, message=b"the double is shutting down")
         if self._runner is not None:
@@ -791,6 +795,16 @@ class SlackDouble:
     def error(self, method: str, error: str, *, times: int = 1, **fields: Any) -> None:
         """Answer the next ``times`` calls with HTTP 200 ``{"ok": false, "error": error}``."""
         self._faults.append(Fault(method, times, "error", failure(error, **fields)))
+
+    def stall(self, method: str, *, accept: bool, times: int = 1) -> None:
+        """Never answer the next ``times`` calls: with ``accept``, after doing what they ask
+        (Slack took the message, its answer is lost), else before (Slack never saw it)."""
+        label = "accepted_then_stalled" if accept else "stalled"
+        self._faults.append(Fault(method, times, label, server_error(504), accept, stall=True))
+
+    def stalled(self, method: str) -> int:
+        """How many calls of ``method`` are being held without an answer."""
+        return self._stalled.get(method, 0)
 
     def _take_fault(self, method: str) -> Fault | None:
         for fault in self._faults:
@@ -956,6 +970,8 @@ class SlackDouble:
 
     async def _answer(self, call: _Call) -> tuple[Reply, str | None]:
         fault = self._take_fault(call.method)
+        if fault is not None and fault.stall and not fault.accept_first:
+            await self._hold(call.method)
         if fault is not None and not fault.accept_first:
             return fault.reply, fault.label
         method = self._methods.get(call.method)
@@ -968,9 +984,16 @@ class SlackDouble:
                 return found, None
             identity = found
         reply = await method.handler(call, identity)
+        if fault is not None and fault.stall and reply.ok:
+            await self._hold(call.method)
         if fault is not None and reply.ok:
             return fault.reply, fault.label
         return reply, None
+
+    async def _hold(self, method: str) -> None:
+        """Hold a call unanswered until the double closes."""
+        self._stalled[method] = self._stalled.get(method, 0) + 1
+        await self._closing.wait()
 
     def _authenticate(self, call: _Call, kinds: frozenset[TokenKind]) -> TokenInfo | Reply:
         if not call.token:

@@ -211,3 +211,56 @@ async def test_json_logs_are_one_object_a_line_and_hold_no_secret(tmp_path: Path
     assert lines
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert any("polled 0 feeds" in line["message"] for line in lines)
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["after-slack-took-it", "before"])
+async def test_killed_while_posting_to_slack_the_channel_gets_exactly_one_copy(
+    tmp_path: Path, accepted: bool
+) -> None:
+    from tests.slack_double import GENERAL_CHANNEL_ID as SLACK_CHANNEL
+    from tests.slack_double import TEAM_ID, SlackDouble
+
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    now = dt.datetime.now(dt.UTC)
+    with Store.open(database_url) as store:
+        store.save_subscription(
+            Subscription(
+                platform=Platform.SLACK, workspace_id=TEAM_ID, channel_id=SLACK_CHANNEL,
+                local_time=(now - dt.timedelta(minutes=2)).time().replace(second=0, microsecond=0),
+                timezone="UTC", days=EVERY_DAY, created_at=now - dt.timedelta(days=1),
+            )
+        )  # fmt: skip
+    async with SlackDouble() as slack:
+        slack.stall("chat.postMessage", accept=accepted)
+        env = environment(
+            tmp_path, [],
+            NEWSDIGEST_SLACK_BOT_TOKEN=slack.bot_token,
+            NEWSDIGEST_SLACK_APP_TOKEN=slack.app_token,
+            NEWSDIGEST_SLACK_API_URL=slack.api_url,
+            NEWSDIGEST_RUN__DELIVER_EVERY_SECONDS="1",
+            NEWSDIGEST_RUN__RESEND_AFTER_SECONDS="1",
+            NEWSDIGEST_RUN__CONSOLE="[]",
+        )  # fmt: skip
+
+        async def start() -> asyncio.subprocess.Process:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+
+        first = await start()
+        try:
+            await slack.wait_until(lambda: slack.stalled("chat.postMessage") == 1, timeout=90)
+            assert len(slack.messages(SLACK_CHANNEL)) == (1 if accepted else 0)
+        finally:
+            first.kill()
+            await first.wait()
+        second = await start()
+        try:
+            await slack.wait_until(lambda: delivery_status(database_url) == ["sent"], timeout=90)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 30)
+
+        assert len(slack.messages(SLACK_CHANNEL)) == 1
+        assert slack.calls("conversations.history")  # the resend looked before posting
