@@ -23,6 +23,7 @@ from digests.model import (
     DeliveryKind,
     DeliveryStatus,
     Platform,
+    Stance,
     Subscription,
 )
 from digests.service import Service
@@ -315,3 +316,103 @@ async def test_a_feed_that_stopped_is_told_once_to_each_channel_that_reads_it(
         kind != "NoticeView" for _, kind in chat.posted["other-feed"]
     )
     assert reads_all.id is not None
+
+
+# -- watch alerts ------------------------------------------------------------------------------
+
+
+def watch(service: Service, channel: str, actor: str, topic: str | None = None) -> int:
+    from digests.model import Watch
+
+    saved, _ = service.store.save_watch(
+        Watch(platform=Platform.CONSOLE, workspace_id="", channel_id=channel, actor_key=actor,
+              topic_key=topic)
+    )  # fmt: skip
+    assert saved.id is not None
+    return saved.id
+
+
+def alerts(chat: FakePlatform, channel: str) -> int:
+    return sum(kind == "AlertView" for _, kind in chat.posted.get(channel, []))
+
+
+async def test_a_watched_actor_s_new_statement_is_told_once_however_many_outlets_report_it(
+    service: Service,
+) -> None:
+    from tests.test_positions_lookup import Newsroom, said
+
+    room = Newsroom(service.store)
+    when = dt.datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    room.report(0, when - dt.timedelta(days=1), said("russia", Stance.REJECT, "old news"))
+    watch(service, "desk", "russia")  # made now: the backlog is not news
+    watch(service, "ceasefire-desk", "russia", "ceasefire")
+    lavrov = said("russia", Stance.WARN, "NATO expansion threatens Russia", topic="nato",
+                  speaker="Sergey Lavrov", role="Foreign Minister")  # fmt: skip
+    for outlet in range(3):
+        room.report(outlet, when, lavrov)
+    clock = Clock(when + dt.timedelta(minutes=1))
+    chat = FakePlatform()
+    box = outbox(service, clock, chat)
+
+    await box.run_once()
+    clock.advance(dt.timedelta(minutes=1))
+    room.report(1, when + dt.timedelta(minutes=30), lavrov)  # a fourth outlet, later
+    await box.run_once()
+
+    assert alerts(chat, "desk") == 1
+    assert alerts(chat, "ceasefire-desk") == 0  # another topic
+    (sent,) = service.store.list_watch_alerts()
+    assert sent.status is DeliveryStatus.SENT
+
+
+async def test_a_change_of_stance_is_told_as_one(service: Service) -> None:
+    from tests.test_positions_lookup import Newsroom, said
+
+    room = Newsroom(service.store)
+    when = dt.datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    earlier = said("russia", Stance.SUPPORT, "a ceasefire is possible", topic="ceasefire")
+    room.report(0, when - dt.timedelta(days=3), earlier)
+    watch(service, "desk", "russia", "ceasefire")
+    room.report(0, when, said("russia", Stance.REJECT, "no ceasefire now", topic="ceasefire"))
+    views: list[object] = []
+    chat = FakePlatform()
+    send = chat.send
+
+    async def keep(channel_id: str, view: object, **options: object) -> tuple[str, ...]:
+        views.append(view)
+        return await send(channel_id, view, **options)  # type: ignore[arg-type]
+
+    chat.send = keep  # type: ignore[method-assign]
+    await outbox(service, Clock(when + dt.timedelta(minutes=1)), chat).run_once()
+
+    (view,) = views
+    change = view.change  # type: ignore[attr-defined]
+    assert (change.before, change.now) == ("support", "reject")
+
+
+async def test_an_alert_left_pending_by_a_crash_is_sent_again_once(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_positions_lookup import Newsroom, said
+
+    room = Newsroom(service.store)
+    when = dt.datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    watch(service, "desk", "ukraine")
+    room.report(0, when, said("ukraine", Stance.DEMAND, "more air defence"))
+    chat = FakePlatform()
+    clock = Clock(when + dt.timedelta(minutes=1))
+
+    def crash(*_args: object) -> None:
+        raise SystemExit("killed before the alert was marked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(service.store, "update_watch_alert", crash)
+        with pytest.raises(SystemExit):
+            await outbox(service, clock, chat).run_once()
+    clock.advance(dt.timedelta(minutes=2))
+    await outbox(service, clock, chat).run_once()
+    await outbox(service, clock, chat).run_once()
+
+    assert alerts(chat, "desk") == 1
+    assert chat.resends == ["w" + service.store.list_watch_alerts()[0].period]
+    assert [a.status for a in service.store.list_watch_alerts()] == [DeliveryStatus.SENT]

@@ -332,6 +332,28 @@ class Watch:
     id: int | None = None
     created_by: str | None = None
     created_at: dt.datetime = field(default_factory=utc_now)
+    #: Positions up to this id were looked at: alerts are for newer ones only.
+    seen_position_id: int = 0
+
+    def __post_init__(self) -> None:
+        _check_datetimes(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchAlert:
+    """A watch's alert in the outbox: written before it is sent and marked after, unique per
+    (watch, period); the period names the statement (its first position's id)."""
+
+    watch_id: int
+    period: str
+    nonce: str
+    id: int | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    created_at: dt.datetime = field(default_factory=utc_now)
+    sent_at: dt.datetime | None = None
+    message_ids: tuple[str, ...] = ()
+    error: str | None = None
 
     def __post_init__(self) -> None:
         _check_datetimes(self)

@@ -145,11 +145,7 @@ def watch(service: Service, caller: Caller, args: Args) -> Reply:
     title = watch_title(found, service.vocabulary)
     notice = NoticeView(
         title=f"Watching {title} in {_where(caller)}" if new else f"{title} is watched already",
-        lines=(
-            "A post here when it states something new or changes its stance.",
-            "Not sent yet: this version keeps the watch, and the next one of newsdigest run "
-            "posts the alerts.",
-        ),
+        lines=("A post here when it states something new or changes its stance.",),
         tone="done" if new else "info",
     )
     return Reply((notice,), private=not new)

@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.sending import ChannelGoneError, Sender, SendFailedError
-from bot.views import View, digest_view
+from bot.views import View, alert_view, digest_view
 from bot.views.lists import feed_notice
+from digests.compose import watch_news
 from digests.errors import DeliveryExistsError
 from digests.model import (
     Delivery,
@@ -28,6 +29,8 @@ from digests.model import (
     DeliveryStatus,
     Platform,
     Subscription,
+    Watch,
+    WatchAlert,
     utc_now,
 )
 from digests.schedule import DueDigest, last_due
@@ -93,11 +96,94 @@ class Outbox:
             elif claimed is not None:
                 results.append(await self._settle(subscription, claimed, now))
         results += await self._feed_notices(now)
+        results += await self._watch_alerts(now)
         for delivery in self._retries(now):
             subscription = self.service.store.get_subscription(delivery.subscription_id)
             if subscription.enabled and subscription.platform in self.senders:
                 results.append(await self._settle(subscription, delivery, now, resend=True))
         return _outcome(results)
+
+    # -- watch alerts -------------------------------------------------------------------------
+
+    async def _watch_alerts(self, now: dt.datetime) -> list[tuple[str, Delivery]]:
+        """Each watched actor's new statements since the watch last looked: one alert per
+        statement (however many outlets report it), written before it is sent. The watch's
+        mark moves past them once every alert is settled, so one left pending (a crash, an
+        error) is sent again, with its nonce, at a later pass."""
+        store = self.service.store
+        for watch in store.list_watches():
+            if watch.id is None or watch.platform not in self.senders:
+                continue
+            news = await asyncio.to_thread(
+                watch_news, store, self.service.resolver, watch.actor_key, watch.topic_key,
+                watch.seen_position_id,
+            )  # fmt: skip
+            settled = True
+            for statement in reversed(news.statements):  # oldest first
+                alert, resend, done = self._claim_alert(watch.id, statement.key, now)
+                if alert is not None:
+                    view = alert_view(statement, *self._actor(watch))
+                    done = await self._send_alert(watch, alert, view, resend=resend)
+                settled = settled and done
+            if settled:
+                store.mark_watch_seen(watch.id, news.newest_id)
+        return []
+
+    def _claim_alert(
+        self, watch_id: int, key: str, now: dt.datetime
+    ) -> tuple[WatchAlert | None, bool, bool]:
+        """(the alert to send now or None, whether it may have been sent before, whether it
+        is settled already)."""
+        store = self.service.store
+        try:
+            alert = WatchAlert(watch_id=watch_id, period=key, nonce=f"w{key}", created_at=now)
+            return store.add_watch_alert(alert), False, False
+        except DeliveryExistsError:
+            found = store.find_watch_alert(watch_id, key)
+        if found is None or found.status is not DeliveryStatus.PENDING:
+            return None, False, True
+        if now < found.created_at + _wait(found.attempts, self.in_flight):
+            return None, False, False  # maybe still in flight elsewhere
+        return found, True, False
+
+    def _actor(self, watch: Watch) -> tuple[str, str]:
+        actor = self.service.vocabulary.actors.get(watch.actor_key)
+        return (actor.name if actor is not None else watch.actor_key), watch.actor_key
+
+    async def _send_alert(
+        self, watch: Watch, alert: WatchAlert, view: View, *, resend: bool
+    ) -> bool:
+        """Send the alert and mark it; whether it is settled (sent, or given up)."""
+        store = self.service.store
+        try:
+            ids = await self.senders[watch.platform].send(
+                watch.channel_id,
+                view,
+                nonce=alert.nonce,
+                workspace_id=watch.workspace_id,
+                resend=resend,
+            )
+        except ChannelGoneError as error:
+            store.update_watch_alert(dataclasses.replace(
+                alert, status=DeliveryStatus.FAILED, attempts=alert.attempts + 1, error=str(error)
+            ))  # fmt: skip
+            assert watch.id is not None
+            store.delete_watch(watch.id)
+            log.warning("stopped watch %s: %s", watch.id, error)
+            return True
+        except SendFailedError as error:
+            attempts = alert.attempts + 1
+            status = DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
+            store.update_watch_alert(
+                dataclasses.replace(alert, status=status, attempts=attempts, error=str(error))
+            )
+            log.warning("watch alert %s, attempt %d: %s", alert.id, attempts, error)
+            return status is DeliveryStatus.FAILED
+        store.update_watch_alert(dataclasses.replace(
+            alert, status=DeliveryStatus.SENT, attempts=alert.attempts + 1, sent_at=self.clock(),
+            message_ids=ids, error=None,
+        ))  # fmt: skip
+        return True
 
     def _claim(
         self, subscription: Subscription, due: DueDigest, now: dt.datetime

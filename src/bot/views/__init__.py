@@ -24,7 +24,7 @@ from bot.views._types import (
     View,
 )
 from bot.views.digest import digest_view, story_view
-from bot.views.positions import error_view, position_item_views, positions_view
+from bot.views.positions import alert_view, error_view, position_item_views, positions_view
 from bot.views.search import search_view
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "StoryView",
     "TopicSectionView",
     "View",
+    "alert_view",
     "digest_view",
     "error_view",
     "position_item_views",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.views._types import (
+    AlertView,
     ErrorView,
     PositionItemView,
     PositionsView,
@@ -18,6 +19,7 @@ from digests.compose import (
     UnknownActorError,
     UnknownFeedError,
     UnknownTopicError,
+    WatchedStatement,
 )
 
 
@@ -54,6 +56,27 @@ def positions_view(result: PositionsResult) -> PositionsView:
             for change in result.changes
         ),
         truncated=result.truncated,
+    )
+
+
+def alert_view(statement: WatchedStatement, actor_name: str, actor_id: str) -> AlertView:
+    """A watched actor's new statement, with its change of stance if it is one."""
+    change = statement.change
+    return AlertView(
+        actor=actor_name,
+        actor_id=actor_id,
+        item=position_item_views([statement.item])[0],
+        change=None
+        if change is None
+        else StanceChangeView(
+            topic=change.topic.name,
+            topic_id=change.topic.key,
+            before=str(change.before),
+            before_at=change.before_at,
+            now=str(change.now),
+            now_at=change.now_at,
+            claim=change.now_claim,
+        ),
     )
 
 

@@ -24,7 +24,10 @@ from digests.compose._positions import (
     Source,
     StanceChange,
     TopicSection,
+    WatchedStatement,
+    WatchNews,
     lookup_positions,
+    watch_news,
 )
 from digests.compose._resolve import (
     MAX_SUGGESTIONS,
@@ -76,6 +79,8 @@ __all__ = [
     "UnknownActorError",
     "UnknownFeedError",
     "UnknownTopicError",
+    "WatchNews",
+    "WatchedStatement",
     "compose_digest",
     "compose_digests",
     "digest_window",
@@ -86,4 +91,5 @@ __all__ = [
     "resolve_feeds",
     "resolve_topic",
     "search",
+    "watch_news",
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -394,3 +395,85 @@ def _changes(
         )
     changes.sort(key=lambda change: change.now_at, reverse=True)
     return tuple(changes)
+
+
+#: Far enough back and ahead to hold every stored position.
+_ALL_TIME = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 1, 1, tzinfo=dt.UTC))
+#: How far back "changed its stance" looks for the earlier stance.
+CHANGE_WINDOW = dt.timedelta(days=30)
+#: New positions a watch reads at a time (the newest): a flood is not a hundred alerts.
+WATCH_READ = 200
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedStatement:
+    """A new statement of a watched actor, and its change of stance if it is one."""
+
+    item: PositionItem
+    #: The statement's identity (actor, speaker, stance, topic and claim): one alert each,
+    #: however many outlets report it, and whenever they do.
+    key: str
+    change: StanceChange | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchNews:
+    statements: tuple[WatchedStatement, ...]
+    #: The newest position looked at (the watch's new mark).
+    newest_id: int
+
+
+def watch_news(
+    store: Store, resolver: ActorResolver, actor_key: str, topic_key: str | None, after_id: int
+) -> WatchNews:
+    """The statements of the actor (on the topic) stored after position ``after_id``, newest
+    first, each with its change of stance against the actor's previous on the topic."""
+    vocabulary = resolver.vocabulary
+    actor = vocabulary.actors.get(actor_key)
+    if actor is None:  # gone from the vocabulary
+        return WatchNews((), after_id)
+    scope = _scope(vocabulary, actor)
+    with store.reading():
+        reports = store.reported_positions(
+            start=_ALL_TIME[0], end=_ALL_TIME[1], actor_keys=scope.actor_keys,
+            speakers=scope.speakers, topic=topic_key, after_id=after_id, limit=WATCH_READ,
+        )  # fmt: skip
+        statements = tuple(
+            WatchedStatement(
+                item=item, key=_statement_key(item), change=_change(store, scope, item)
+            )
+            for item in merge_reports(reports, vocabulary)
+        )
+    newest = max((report.position.id or 0 for report in reports), default=after_id)
+    return WatchNews(statements, max(newest, after_id))
+
+
+def _statement_key(item: PositionItem) -> str:
+    text = "|".join(
+        (item.actor_key, normalise_claim(item.speaker or ""), str(item.stance),
+         item.topic_key or "", normalise_claim(item.claim))
+    )  # fmt: skip
+    return hashlib.blake2s(text.encode(), digest_size=10).hexdigest()
+
+
+def _change(store: Store, scope: _Scope, item: PositionItem) -> StanceChange | None:
+    if item.topic_key is None:
+        return None
+    before = store.latest_stances(
+        start=item.stated_at - CHANGE_WINDOW,
+        end=item.stated_at,
+        actor_keys=scope.actor_keys,
+        speakers=scope.speakers,
+        topics=[item.topic_key],
+    ).get(item.topic_key)
+    if before is None or before.stance == item.stance or before.stated_at is None:
+        return None
+    return StanceChange(
+        topic=Topic(key=item.topic_key, name=item.topic_name or item.topic_key),
+        before=before.stance,
+        before_at=before.stated_at,
+        before_claim=before.claim,
+        now=item.stance,
+        now_at=item.stated_at,
+        now_claim=item.claim,
+    )

@@ -45,6 +45,7 @@ from digests.model import (
     TextSource,
     TopicMention,
     Watch,
+    WatchAlert,
     field_names,
 )
 from digests.store import _migrate
@@ -59,6 +60,7 @@ from digests.store._tables import (
     stories,
     subscriptions,
     topic_mentions,
+    watch_alerts,
     watches,
 )
 from digests.store._types import UTCDateTime
@@ -133,6 +135,19 @@ def _watch(row: Row) -> Watch:
     values["platform"] = Platform(values["platform"])
     values["topic_key"] = values["topic_key"] or None
     return Watch(**values)
+
+
+def _alert_values(alert: WatchAlert) -> dict[str, Any]:
+    values = _values(alert)
+    values["message_ids"] = list(alert.message_ids)
+    return values
+
+
+def _alert(row: Row) -> WatchAlert:
+    values = dict(row._mapping)
+    values["status"] = DeliveryStatus(values["status"])
+    values["message_ids"] = tuple(values["message_ids"])
+    return WatchAlert(**values)
 
 
 def _delivery_values(delivery: Delivery) -> dict[str, Any]:
@@ -631,6 +646,7 @@ class Store:
         exclude_speakers: Sequence[str] | None = None,
         topic: str | None = None,
         limit: int = 1000,
+        after_id: int | None = None,
     ) -> list[ReportedPosition]:
         """Positions stated in ``[start, end)``, newest first, each with its outlet and link.
 
@@ -665,6 +681,8 @@ class Store:
             conditions.append(sa.not_(excluded))
         if topic is not None:
             conditions.append(positions.c.topic_key == topic)
+        if after_id is not None:  # newer than a watch has looked at
+            conditions.append(positions.c.id > after_id)
         query = (
             sa.select(
                 *positions.c,
@@ -860,14 +878,75 @@ class Store:
     def save_watch(self, watch: Watch) -> tuple[Watch, bool]:
         """Store the watch unless the channel has the same one; return it and whether it is
         new."""
-        values = {**_values(watch), "topic_key": watch.topic_key or ""}
         with self._begin() as db:
             row = db.execute(self._same_watch(watch)).first()
             if row is not None:
                 return _watch(row), False
+            # A new watch alerts on what comes from now on, not on the backlog.
+            newest = db.scalar(sa.select(sa.func.coalesce(sa.func.max(positions.c.id), 0)))
+            watch = dataclasses.replace(watch, seen_position_id=int(newest or 0))
+            values = {**_values(watch), "topic_key": watch.topic_key or ""}
             new_id = db.execute(watches.insert().values(values)).inserted_primary_key
         assert new_id is not None
         return dataclasses.replace(watch, id=new_id[0]), True
+
+    def mark_watch_seen(self, watch_id: int, position_id: int) -> None:
+        """Positions up to ``position_id`` were looked at for this watch."""
+        with self._begin() as db:
+            db.execute(
+                watches.update()
+                .where(watches.c.id == watch_id, watches.c.seen_position_id < position_id)
+                .values(seen_position_id=position_id)
+            )
+
+    def get_watch(self, watch_id: int) -> Watch:
+        row = self._first(sa.select(watches).where(watches.c.id == watch_id))
+        if row is None:
+            raise WatchNotFoundError(watch_id, "no such watch")
+        return _watch(row)
+
+    def delete_watch(self, watch_id: int) -> None:
+        with self._begin() as db:
+            db.execute(watches.delete().where(watches.c.id == watch_id))
+
+    # -- watch alerts (their outbox) ----------------------------------------------------------
+
+    def add_watch_alert(self, alert: WatchAlert) -> WatchAlert:
+        """Record an alert before sending it; :class:`DeliveryExistsError` if the watch has
+        one for that period (whoever wrote it sends it)."""
+        try:
+            with self._begin() as db:
+                new_id = db.execute(
+                    watch_alerts.insert().values(_alert_values(alert))
+                ).inserted_primary_key
+        except IntegrityError as error:
+            self.get_watch(alert.watch_id)  # raises if that was the cause
+            raise DeliveryExistsError((alert.watch_id, alert.period), "alert recorded") from error
+        assert new_id is not None
+        return dataclasses.replace(alert, id=new_id[0])
+
+    def find_watch_alert(self, watch_id: int, period: str) -> WatchAlert | None:
+        row = self._first(
+            sa.select(watch_alerts).where(
+                watch_alerts.c.watch_id == watch_id, watch_alerts.c.period == period
+            )
+        )
+        return None if row is None else _alert(row)
+
+    def update_watch_alert(self, alert: WatchAlert) -> None:
+        assert alert.id is not None
+        with self._begin() as db:
+            db.execute(
+                watch_alerts.update()
+                .where(watch_alerts.c.id == alert.id)
+                .values(_alert_values(alert))
+            )
+
+    def list_watch_alerts(self, *, status: DeliveryStatus | None = None) -> list[WatchAlert]:
+        query = sa.select(watch_alerts).order_by(watch_alerts.c.created_at, watch_alerts.c.id)
+        if status is not None:
+            query = query.where(watch_alerts.c.status == status)
+        return self._all(query, _alert)
 
     def remove_watch(self, watch: Watch) -> Watch:
         """Remove the channel's watch of that actor (and topic); raises

@@ -171,6 +171,8 @@ watches = sa.Table(
     sa.Column("topic_key", sa.String(120), nullable=False),
     sa.Column("created_by", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Positions up to this id were looked at: alerts are for newer ones.
+    sa.Column("seen_position_id", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint(
         "platform",
         "workspace_id",
@@ -179,6 +181,25 @@ watches = sa.Table(
         "topic_key",
         name="uq_watches_channel_actor_topic",
     ),
+)
+
+# The outbox of watch alerts, as ``deliveries`` is that of digests: unique per (watch, period).
+watch_alerts = sa.Table(
+    "watch_alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "watch_id", sa.Integer, sa.ForeignKey("watches.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("period", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("nonce", sa.String(25), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("message_ids", JSONDocument, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.UniqueConstraint("watch_id", "period", name="uq_watch_alerts_watch_id_period"),
 )
 
 deliveries = sa.Table(
