@@ -386,3 +386,15 @@ def test_days_by_name_prefix_or_range(typed: str, expected: set[int]) -> None:
     from bot.commands._parse import days
 
     assert days(typed) == expected
+
+
+async def test_the_time_to_answer_a_command_is_measured(service: Service) -> None:
+    from prometheus_client import REGISTRY
+
+    def answered(outcome: str) -> float:
+        labels = {"command": "topics", "outcome": outcome}
+        return REGISTRY.get_sample_value("newsdigest_command_seconds_count", labels) or 0.0
+
+    before = answered("answered")
+    await run(service, "topics")
+    assert answered("answered") == before + 1

@@ -332,6 +332,13 @@ def watch(service: Service, channel: str, actor: str, topic: str | None = None) 
     return saved.id
 
 
+def alerts_counted() -> float:
+    from prometheus_client import REGISTRY
+
+    labels = {"kind": "watch_alert", "outcome": "sent"}
+    return REGISTRY.get_sample_value("newsdigest_deliveries_total", labels) or 0.0
+
+
 def alerts(chat: FakePlatform, channel: str) -> int:
     return sum(kind == "AlertView" for _, kind in chat.posted.get(channel, []))
 
@@ -353,6 +360,7 @@ async def test_a_watched_actor_s_new_statement_is_told_once_however_many_outlets
     clock = Clock(when + dt.timedelta(minutes=1))
     chat = FakePlatform()
     box = outbox(service, clock, chat)
+    counted = alerts_counted()
 
     await box.run_once()
     clock.advance(dt.timedelta(minutes=1))
@@ -360,6 +368,7 @@ async def test_a_watched_actor_s_new_statement_is_told_once_however_many_outlets
     await box.run_once()
 
     assert alerts(chat, "desk") == 1
+    assert alerts_counted() == counted + 1
     assert alerts(chat, "ceasefire-desk") == 0  # another topic
     (sent,) = service.store.list_watch_alerts()
     assert sent.status is DeliveryStatus.SENT

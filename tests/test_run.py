@@ -264,3 +264,34 @@ async def test_killed_while_posting_to_slack_the_channel_gets_exactly_one_copy(
 
         assert len(slack.messages(SLACK_CHANNEL)) == 1
         assert slack.calls("conversations.history")  # the resend looked before posting
+
+
+async def test_metrics_count_polls_and_analyses(tmp_path: Path, feed_server: FeedServer) -> None:
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    item = Item(title="Talks resume", description="Russia said ceasefire talks resumed.")
+    url = feed_server.serve("/world.xml", rss([item], title="World"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        env=environment(tmp_path, [url], NEWSDIGEST_RUN__METRICS_PORT=str(port)), cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        await read_until(process.stdout, b"News digest, since", timeout=120)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics") as response,
+        ):
+            text = await response.text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 30)
+
+    assert 'newsdigest_feeds_polled_total{status="first_poll"} 1.0' in text
+    assert 'newsdigest_articles_analysed_total{outcome="analysed"} 1.0' in text

@@ -19,7 +19,8 @@ from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery import Outbox
+from bot.delivery import Outbox, Outcome
+from bot.metrics import ARTICLES_ANALYSED, DELIVERIES, FEEDS_POLLED, serve_metrics
 from bot.sending import Sender
 from bot.settings import ConsoleSubscription, Settings
 from bot.views import View, digest_view
@@ -33,6 +34,17 @@ log = logging.getLogger(__name__)
 FIRST_DIGEST_WINDOW = dt.timedelta(hours=24)
 #: How long a shutdown waits for the jobs in flight.
 SHUTDOWN_SECONDS = 10.0
+
+
+def _count(outcome: Outcome) -> None:
+    for label, done in (
+        ("sent", outcome.sent),
+        ("failed", outcome.failed),
+        ("skipped", outcome.skipped),
+        ("retrying", outcome.retrying),
+    ):
+        for delivery in done:
+            DELIVERIES.labels(kind=str(delivery.kind), outcome=label).inc()
 
 
 class ConsoleSender:
@@ -139,6 +151,8 @@ class Runner:
             self.deliver, "interval", seconds=run.deliver_every_seconds, id="outbox", **every
         )
         scheduler.start()
+        if run.metrics_port:
+            serve_metrics(run.metrics_port, run.metrics_host)
         tasks = [asyncio.create_task(adapter()) for adapter in self.adapters]
         stopping = asyncio.create_task(self._stopping.wait())
         try:
@@ -165,10 +179,14 @@ class Runner:
 
         try:
             results = await self.service.ingest()
+            for result in results:
+                FEEDS_POLLED.labels(status=str(result.status)).inc()
             settings = self.settings
             done = await asyncio.to_thread(
                 analyse_pending, self.service.store, settings.analysis, settings.stories
             )
+            ARTICLES_ANALYSED.labels(outcome="analysed").inc(done.analysed)
+            ARTICLES_ANALYSED.labels(outcome="failed").inc(done.failed)
             log.info("polled %d feeds; analysed %d articles", len(results), done.analysed)
         except Exception:
             log.exception("the intake failed; it runs again at the next tick")
@@ -190,5 +208,6 @@ class Runner:
         except Exception:
             log.exception("the outbox failed; it runs again at the next tick")
             return
+        _count(outcome)
         if outcome.sent or outcome.failed:
             log.info("sent %d digests, %d failed", len(outcome.sent), len(outcome.failed))

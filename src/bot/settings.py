@@ -92,6 +92,9 @@ class RunSettings(BaseModel):
     #: A digest left unconfirmed (the process stopped while sending it) is sent again, with
     #: its nonce, this long after it was started.
     resend_after_seconds: float = Field(default=60.0, ge=1, le=3600)
+    #: Serve Prometheus metrics at http://metrics_host:metrics_port/metrics; 0: do not.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     #: Digests printed on the console; none: `[run] console = []`.
     console: list[ConsoleSubscription] = Field(default_factory=lambda: [ConsoleSubscription()])
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.commands._model import Access, Args, Caller, Command, CommandError, Kind, Reply, Suggest
 from bot.commands._parse import all_timezones
+from bot.metrics import COMMAND_SECONDS
 from bot.views import ErrorView, error_view
 from digests.compose import EmptyQueryError, UnknownActorError, UnknownFeedError, UnknownTopicError
 from digests.errors import (
@@ -65,16 +67,24 @@ async def run_command(
     A synchronous handler runs in a thread (the store's calls block), so a slow lookup never
     stalls a platform's connection.
     """
+    started = time.perf_counter()
+    outcome = "answered"
     try:
         _check_access(command, caller, args)
         return await _call(command, service, caller, _check_args(command, args))
     except CommandError as error:
+        outcome = "refused"
         return Reply((error.view,))
     except _USER_ERRORS as error:
+        outcome = "refused"
         return Reply((_explain(error),))
     except Exception:
+        outcome = "failed"
         log.exception("/%s failed for %s in %s", command.name, caller.user_id, caller.channel)
         return Reply((_failure(command),))
+    finally:
+        elapsed = time.perf_counter() - started
+        COMMAND_SECONDS.labels(command=command.name, outcome=outcome).observe(elapsed)
 
 
 async def _call(command: Command, service: Service, caller: Caller, args: Args) -> Reply:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.metrics import DELIVERIES
 from bot.sending import ChannelGoneError, Sender, SendFailedError
 from bot.views import View, alert_view, digest_view
 from bot.views.lists import feed_notice
@@ -170,6 +171,7 @@ class Outbox:
             assert watch.id is not None
             store.delete_watch(watch.id)
             log.warning("stopped watch %s: %s", watch.id, error)
+            _count_alert("failed")
             return True
         except SendFailedError as error:
             attempts = alert.attempts + 1
@@ -178,11 +180,13 @@ class Outbox:
                 dataclasses.replace(alert, status=status, attempts=attempts, error=str(error))
             )
             log.warning("watch alert %s, attempt %d: %s", alert.id, attempts, error)
+            _count_alert("failed" if status is DeliveryStatus.FAILED else "retrying")
             return status is DeliveryStatus.FAILED
         store.update_watch_alert(dataclasses.replace(
             alert, status=DeliveryStatus.SENT, attempts=alert.attempts + 1, sent_at=self.clock(),
             message_ids=ids, error=None,
         ))  # fmt: skip
+        _count_alert("sent")
         return True
 
     def _claim(
@@ -318,6 +322,10 @@ class Outbox:
         )  # fmt: skip
         store.update_delivery(done)
         return "sent", done
+
+
+def _count_alert(outcome: str) -> None:
+    DELIVERIES.labels(kind=str(DeliveryKind.WATCH_ALERT), outcome=outcome).inc()
 
 
 def _reads(subscription: Subscription, feed_url: str) -> bool:
