@@ -78,6 +78,7 @@ async def test_run_polls_prints_a_first_digest_and_stops_on_sigterm(
         ('time = "25:00"', "run.console.0.time: '25:00' is not a time of day (line 3 of "),
         ('timezone = "Europe/Berln"', "run.console.0.timezone: 'Europe/Berln' is not an IANA"),
         ('actors = ["atlantis"]', "run.console: 'atlantis': unknown actor; did you mean"),
+        ('topics = ["weather"]', "run.console: 'weather': unknown topic"),
     ],
 )
 async def test_a_bad_console_subscription_is_refused_at_start(
@@ -93,7 +94,9 @@ async def test_a_bad_console_subscription_is_refused_at_start(
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
 
     assert process.returncode == 2
-    assert stderr.decode().strip().splitlines()[-1].startswith(f"Error: {expected}")
+    error = stderr.decode().strip().splitlines()[-1]
+    assert error.startswith(f"Error: {expected}")
+    assert error.endswith(f"(line 3 of {config})")  # the file's line of the bad value
     assert b"Running until" not in stdout  # nothing started half-configured
 
 

@@ -138,7 +138,7 @@ def run(app: App, once: bool) -> None:
     settings = app.loaded.settings
     with app.open_service() as service:
         out.print(f"Store ready: {display_url(settings.resolved_database_url())}.")
-        console = _console_subscriptions(service, settings)
+        console = _console_subscriptions(service, settings, app.loaded.config_file)
         out.print(f"Delivering to: {', '.join(settings.adapters())}.")
         for line in console:
             out.print(line, markup=False)
@@ -151,7 +151,9 @@ def run(app: App, once: bool) -> None:
         out.print("Stopped.")
 
 
-def _console_subscriptions(service: Service, settings: Settings) -> list[str]:
+def _console_subscriptions(
+    service: Service, settings: Settings, config_file: Path | None
+) -> list[str]:
     """The console's digests as the settings say, or one line on stderr and exit 2."""
     from bot.runner import console_subscriptions  # noqa: PLC0415 - see the imports above
     from digests.compose import (  # noqa: PLC0415
@@ -164,7 +166,11 @@ def _console_subscriptions(service: Service, settings: Settings) -> list[str]:
     try:
         saved = console_subscriptions(service, settings.run.console)
     except (UnknownActorError, UnknownTopicError, UnknownFeedError) as error:
-        raise BadSettings(f"run.console: {error}") from error
+        from bot.settings import line_of  # noqa: PLC0415 - see the imports above
+
+        line = line_of(config_file, error.key)
+        where = f" (line {line} of {config_file})" if line is not None else ""
+        raise BadSettings(f"run.console: {error}{where}") from error
     return [
         f"Console digest {sub.channel_id!r}: {sub.local_time:%H:%M} {sub.timezone}, next at "
         f"{next_delivery(sub, utc_now()):%Y-%m-%d %H:%M} UTC."

@@ -365,7 +365,7 @@ def _unknown_key(key: str, config_file: Path | None) -> ConfigError:
     )
 
 
-def _line_of(config_file: Path | None, value: object) -> int | None:
+def line_of(config_file: Path | None, value: object) -> int | None:
     """The line of the TOML file that holds the bad value, when one line does (TOML's reader
     gives no positions)."""
     if config_file is None or not isinstance(value, str) or not value:
@@ -388,7 +388,7 @@ def _config_error(error: ValidationError, config_file: Path | None) -> ConfigErr
         found = _unknown_key(key, config_file)
     else:
         found = ConfigError(key, str(first["msg"]).removeprefix("Value error, "))
-    line = _line_of(config_file, first.get("input"))
+    line = line_of(config_file, first.get("input"))
     if line is not None:
         found.message += f" (line {line} of {config_file})"
     if len(problems) > 1:
