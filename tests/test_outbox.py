@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 from zoneinfo import ZoneInfo
 
@@ -423,5 +424,43 @@ async def test_an_alert_left_pending_by_a_crash_is_sent_again_once(
     await outbox(service, clock, chat).run_once()
 
     assert alerts(chat, "desk") == 1
-    assert chat.resends == ["w" + service.store.list_watch_alerts()[0].period]
+    assert chat.resends == [service.store.list_watch_alerts()[0].nonce]
     assert [a.status for a in service.store.list_watch_alerts()] == [DeliveryStatus.SENT]
+
+
+async def test_a_flood_of_statements_is_told_over_several_passes_and_none_is_lost(
+    service: Service,
+) -> None:
+    from digests.compose._positions import WATCH_READ
+    from tests.test_positions_lookup import Newsroom, said
+
+    assert WATCH_READ < 230  # more than one pass reads
+
+    room = Newsroom(service.store)
+    when = dt.datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    watch(service, "desk", "iran")
+    for number in range(230):  # claims unlike each other: each is its own statement
+        claim = hashlib.sha256(str(number).encode()).hexdigest()[:32]
+        room.report(0, when, said("iran", Stance.CLAIM, claim))
+    chat = FakePlatform()
+    box = outbox(service, Clock(when + dt.timedelta(minutes=1)), chat)
+
+    for _ in range(3):
+        await box.run_once()
+
+    assert alerts(chat, "desk") == 230
+
+
+async def test_two_watches_of_one_statement_send_two_messages(service: Service) -> None:
+    from tests.test_positions_lookup import Newsroom, said
+
+    room = Newsroom(service.store)
+    when = dt.datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    watch(service, "desk", "russia")
+    watch(service, "desk", "russia", "nato")
+    room.report(0, when, said("russia", Stance.WARN, "NATO is a threat", topic="nato"))
+    chat = FakePlatform()
+
+    await outbox(service, Clock(when + dt.timedelta(minutes=1)), chat).run_once()
+
+    assert alerts(chat, "desk") == 2  # a nonce each: the platform keeps both

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: The first digest, printed once the first poll has been analysed, covers this much.
 FIRST_DIGEST_WINDOW = dt.timedelta(hours=24)
+#: Articles analysed per batch (a stop waits for one batch at most).
+ANALYSE_BATCH = 50
 #: How long a shutdown waits for the jobs in flight.
 SHUTDOWN_SECONDS = 10.0
 
@@ -175,25 +177,41 @@ class Runner:
     async def intake(self) -> None:
         """Poll the due feeds, analyse what came in (in a thread), and once, after the first
         poll, print a digest of the last day on the console."""
-        from bot.work import analyse_pending  # noqa: PLC0415 - spaCy, when there is work
 
         try:
             results = await self.service.ingest()
             for result in results:
                 FEEDS_POLLED.labels(status=str(result.status)).inc()
-            settings = self.settings
-            done = await asyncio.to_thread(
-                analyse_pending, self.service.store, settings.analysis, settings.stories
-            )
-            ARTICLES_ANALYSED.labels(outcome="analysed").inc(done.analysed)
-            ARTICLES_ANALYSED.labels(outcome="failed").inc(done.failed)
-            log.info("polled %d feeds; analysed %d articles", len(results), done.analysed)
+            analysed = await self._analyse()
+            log.info("polled %d feeds; analysed %d articles", len(results), analysed)
         except Exception:
             log.exception("the intake failed; it runs again at the next tick")
         if not self.first_poll.is_set():
             self.first_poll.set()
             if self.settings.run.console:
                 await self._first_digest()
+
+    async def _analyse(self) -> int:
+        """Analyse the queue in batches, each in a worker thread: a stop waits for one batch at
+        most, not for the whole queue."""
+        from bot.work import analyse_pending  # noqa: PLC0415 - spaCy, when there is work
+
+        settings = self.settings
+        analysed = 0
+        while not self._stopping.is_set():
+            done = await asyncio.to_thread(
+                analyse_pending,
+                self.service.store,
+                settings.analysis,
+                settings.stories,
+                limit=ANALYSE_BATCH,
+            )
+            ARTICLES_ANALYSED.labels(outcome="analysed").inc(done.analysed)
+            ARTICLES_ANALYSED.labels(outcome="failed").inc(done.failed)
+            analysed += done.analysed
+            if done.analysed + done.failed + done.removed < ANALYSE_BATCH:
+                break
+        return analysed
 
     async def _first_digest(self) -> None:
         digest = await asyncio.to_thread(

@@ -137,7 +137,8 @@ class Outbox:
         is settled already)."""
         store = self.service.store
         try:
-            alert = WatchAlert(watch_id=watch_id, period=key, nonce=f"w{key}", created_at=now)
+            nonce = f"w{watch_id}-{key[:16]}"  # per watch: two channels' alerts are two messages
+            alert = WatchAlert(watch_id=watch_id, period=key, nonce=nonce, created_at=now)
             return store.add_watch_alert(alert), False, False
         except DeliveryExistsError:
             found = store.find_watch_alert(watch_id, key)

@@ -434,18 +434,27 @@ def watch_news(
         return WatchNews((), after_id)
     scope = _scope(vocabulary, actor)
     with store.reading():
-        reports = store.reported_positions(
+        # The oldest new positions first, at most WATCH_READ of them: the mark moves past what
+        # was read, and the next pass goes on from there.
+        read = store.reported_positions(
             start=_ALL_TIME[0], end=_ALL_TIME[1], actor_keys=scope.actor_keys,
             speakers=scope.speakers, topic=topic_key, after_id=after_id, limit=WATCH_READ,
         )  # fmt: skip
+        reports = sorted(read, key=_newest_first)
         statements = tuple(
             WatchedStatement(
                 item=item, key=_statement_key(item), change=_change(store, scope, item)
             )
             for item in merge_reports(reports, vocabulary)
         )
-    newest = max((report.position.id or 0 for report in reports), default=after_id)
+    newest = max((report.position.id or 0 for report in read), default=after_id)
     return WatchNews(statements, max(newest, after_id))
+
+
+def _newest_first(report: ReportedPosition) -> tuple[float, int]:
+    position = report.position
+    stated = position.stated_at.timestamp() if position.stated_at else 0.0
+    return (-stated, -(position.id or 0))
 
 
 def _statement_key(item: PositionItem) -> str:

@@ -695,9 +695,12 @@ class Store:
             )
             .select_from(positions.join(articles).join(feeds))
             .where(*conditions)
-            .order_by(positions.c.stated_at.desc(), positions.c.id.desc())
             .limit(limit)
         )
+        if after_id is not None:  # a watch reads in the order positions came: the oldest first
+            query = query.order_by(positions.c.id)
+        else:
+            query = query.order_by(positions.c.stated_at.desc(), positions.c.id.desc())
         return self._all(query, self._reported)
 
     def latest_stances(
