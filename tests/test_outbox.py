@@ -464,3 +464,24 @@ async def test_two_watches_of_one_statement_send_two_messages(service: Service) 
     await outbox(service, Clock(when + dt.timedelta(minutes=1)), chat).run_once()
 
     assert alerts(chat, "desk") == 2  # a nonce each: the platform keeps both
+
+
+async def test_a_statement_reported_later_in_other_words_is_not_told_again(
+    service: Service,
+) -> None:
+    from tests.test_positions_lookup import Newsroom, said
+
+    room = Newsroom(service.store)
+    when = dt.datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    watch(service, "desk", "russia")
+    room.report(0, when, said("russia", Stance.WARN, "NATO expansion threatens Russia"))
+    clock = Clock(when + dt.timedelta(minutes=1))
+    chat = FakePlatform()
+    box = outbox(service, clock, chat)
+    await box.run_once()
+    later = said("russia", Stance.WARN, "NATO expansion threatens Russia now")  # ratio 94
+    room.report(1, when + dt.timedelta(hours=1), later)
+    clock.advance(dt.timedelta(hours=1))
+    await box.run_once()
+
+    assert alerts(chat, "desk") == 1

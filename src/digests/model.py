@@ -354,6 +354,9 @@ class WatchAlert:
     sent_at: dt.datetime | None = None
     message_ids: tuple[str, ...] = ()
     error: str | None = None
+    #: The statement told: its (actor, speaker, stance, topic), and its claim normalised.
+    bucket: str | None = None
+    claim: str | None = None
 
     def __post_init__(self) -> None:
         _check_datetimes(self)

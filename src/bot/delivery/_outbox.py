@@ -22,7 +22,7 @@ from bot.metrics import DELIVERIES
 from bot.sending import ChannelGoneError, Sender, SendFailedError
 from bot.views import View, alert_view, digest_view
 from bot.views.lists import feed_notice
-from digests.compose import watch_news
+from digests.compose import WatchedStatement, watch_news
 from digests.errors import DeliveryExistsError
 from digests.model import (
     Delivery,
@@ -45,6 +45,8 @@ DEFAULT_GRACE = dt.timedelta(hours=6)
 MAX_ATTEMPTS = 5
 #: The wait before the n-th retry: this, doubled each time.
 FIRST_RETRY = dt.timedelta(minutes=1)
+#: A statement told this long ago, reported again in other words, is told again.
+RETOLD_AFTER = dt.timedelta(days=7)
 #: A pending row younger than this may still be in flight in another process.
 IN_FLIGHT = dt.timedelta(minutes=1)
 
@@ -121,7 +123,7 @@ class Outbox:
             )  # fmt: skip
             settled = True
             for statement in reversed(news.statements):  # oldest first
-                alert, resend, done = self._claim_alert(watch.id, statement.key, now)
+                alert, resend, done = self._claim_alert(watch.id, statement, now)
                 if alert is not None:
                     view = alert_view(statement, *self._actor(watch))
                     done = await self._send_alert(watch, alert, view, resend=resend)
@@ -131,14 +133,21 @@ class Outbox:
         return []
 
     def _claim_alert(
-        self, watch_id: int, key: str, now: dt.datetime
+        self, watch_id: int, statement: WatchedStatement, now: dt.datetime
     ) -> tuple[WatchAlert | None, bool, bool]:
         """(the alert to send now or None, whether it may have been sent before, whether it
-        is settled already)."""
+        is settled already). A statement told lately in other words is settled."""
         store = self.service.store
+        key = statement.key
+        told = store.watch_alerts_like(watch_id, statement.bucket, now - RETOLD_AFTER)
+        if any(a.period != key and a.claim and statement.same_claim(a.claim) for a in told):
+            return None, False, True
         try:
             nonce = f"w{watch_id}-{key[:16]}"  # per watch: two channels' alerts are two messages
-            alert = WatchAlert(watch_id=watch_id, period=key, nonce=nonce, created_at=now)
+            alert = WatchAlert(
+                watch_id=watch_id, period=key, nonce=nonce, created_at=now,
+                bucket=statement.bucket, claim=statement.claim,
+            )  # fmt: skip
             return store.add_watch_alert(alert), False, False
         except DeliveryExistsError:
             found = store.find_watch_alert(watch_id, key)

@@ -415,6 +415,21 @@ class WatchedStatement:
     key: str
     change: StanceChange | None
 
+    @property
+    def bucket(self) -> str:
+        """Its actor, speaker, stance and topic: claims are compared within one bucket."""
+        item = self.item
+        speaker = normalise_claim(item.speaker or "")
+        return f"{item.actor_key}|{speaker}|{item.stance}|{item.topic_key or ''}"
+
+    @property
+    def claim(self) -> str:
+        return normalise_claim(self.item.claim)
+
+    def same_claim(self, other: str) -> bool:
+        """Whether ``other`` (a normalised claim) says the same (rapidfuzz ratio of 90)."""
+        return bool(self.claim == other or fuzz.ratio(self.claim, other, score_cutoff=SAME_CLAIM))
+
 
 @dataclass(frozen=True, slots=True)
 class WatchNews:

@@ -936,6 +936,15 @@ class Store:
         )
         return None if row is None else _alert(row)
 
+    def watch_alerts_like(self, watch_id: int, bucket: str, since: dt.datetime) -> list[WatchAlert]:
+        """The watch's alerts since ``since`` of statements in ``bucket``."""
+        query = sa.select(watch_alerts).where(
+            watch_alerts.c.watch_id == watch_id,
+            watch_alerts.c.bucket == bucket,
+            watch_alerts.c.created_at >= since,
+        )
+        return self._all(query, _alert)
+
     def update_watch_alert(self, alert: WatchAlert) -> None:
         assert alert.id is not None
         with self._begin() as db:

@@ -199,6 +199,9 @@ watch_alerts = sa.Table(
     sa.Column("sent_at", UTCDateTime),
     sa.Column("message_ids", JSONDocument, nullable=False),
     sa.Column("error", sa.Text),
+    # The statement: its (actor, speaker, stance, topic) and its normalised claim.
+    sa.Column("bucket", sa.String(400)),
+    sa.Column("claim", sa.Text),
     sa.UniqueConstraint("watch_id", "period", name="uq_watch_alerts_watch_id_period"),
 )
 
