@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from tests.discord_double import (
     SentInteraction,
     running_client,
 )
+from tests.run_process import start
 from tests.test_positions_lookup import Newsroom, said
 from tests.view_samples import HOSTILE, digest, story
 
@@ -374,22 +373,13 @@ async def test_a_sharded_client_runs_when_asked(service: Service) -> None:
 
 async def start_run(api: DiscordDouble, tmp_path: Path, token: str) -> asyncio.subprocess.Process:
     """`newsdigest run` in a process of its own, as a user starts it, pointed at the double."""
-    empty = tmp_path / "feeds.toml"
-    empty.write_text("feeds = []\n")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NEWSDIGEST_")},
-        "NEWSDIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-        "NEWSDIGEST_FEEDS_FILE": str(empty),
-        "NEWSDIGEST_DISCORD_TOKEN": token,
-        "NEWSDIGEST_DISCORD_API_URL": api.rest_base,
-        "NEWSDIGEST_DISCORD_GATEWAY_URL": api.gateway_url,
-        "NEWSDIGEST_DISCORD_DEV_GUILD": str(GUILD_ID),
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    return await start(
+        tmp_path,
+        NEWSDIGEST_DISCORD_TOKEN=token,
+        NEWSDIGEST_DISCORD_API_URL=api.rest_base,
+        NEWSDIGEST_DISCORD_GATEWAY_URL=api.gateway_url,
+        NEWSDIGEST_DISCORD_DEV_GUILD=str(GUILD_ID),
+    )
 
 
 async def test_run_with_a_discord_token_answers_slash_commands(tmp_path: Path) -> None:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,22 +17,10 @@ from digests.store import Store
 from tests.discord_double import GENERAL_CHANNEL_ID, GUILD_ID, DiscordDouble
 from tests.feeds import Item, rss
 from tests.feedserver import FeedServer
+from tests.run_process import start
 
 MESSAGES = "/channels/{channel_id}/messages"
 MESSAGE_PATH = f"/channels/{GENERAL_CHANNEL_ID}/messages"
-
-
-def environment(tmp_path: Path, feeds: list[str], **extra: str) -> dict[str, str]:
-    listing = tmp_path / "feeds.toml"
-    listing.write_text("".join(f'[[feeds]]\nurl = "{url}"\n' for url in feeds) or "feeds = []\n")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDIGEST_")}
-    return {
-        **clean,
-        "NEWSDIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-        "NEWSDIGEST_FEEDS_FILE": str(listing),
-        "NEWSDIGEST_FETCH__ALLOW_PRIVATE_NETWORKS": "true",
-        **extra,
-    }
 
 
 async def read_until(stream: asyncio.StreamReader, marker: bytes, timeout: float) -> bytes:
@@ -54,11 +40,7 @@ async def test_run_polls_prints_a_first_digest_and_stops_on_sigterm(
     url = feed_server.serve("/world.xml", rss([Item(
         title="Ceasefire talks resume", description="Russia said talks on a ceasefire resumed "
         "in Ankara on Monday, according to officials.")], title="World"))  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env=environment(tmp_path, [url]), cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    process = await start(tmp_path, feeds=[url])
     assert process.stdout is not None
     try:
         shown = await read_until(process.stdout, b"News digest, since", timeout=120)
@@ -86,11 +68,7 @@ async def test_a_bad_console_subscription_is_refused_at_start(
 ) -> None:
     config = tmp_path / "settings.toml"
     config.write_text(f'[[run.console]]\nname = "morning"\n{entry}\n')
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "run",
-        env=environment(tmp_path, []), cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    process = await start(tmp_path, "--config", str(config), "run")
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
 
     assert process.returncode == 2
@@ -127,8 +105,9 @@ def delivery_status(database_url: str) -> list[str]:
 
 
 async def start_bot(tmp_path: Path, api: DiscordDouble) -> asyncio.subprocess.Process:
-    env = environment(
-        tmp_path, [],
+    return await start(
+        tmp_path,
+        output=asyncio.subprocess.DEVNULL,
         NEWSDIGEST_DISCORD_TOKEN=api.token,
         NEWSDIGEST_DISCORD_API_URL=api.rest_base,
         NEWSDIGEST_DISCORD_GATEWAY_URL=api.gateway_url,
@@ -136,11 +115,7 @@ async def start_bot(tmp_path: Path, api: DiscordDouble) -> asyncio.subprocess.Pr
         NEWSDIGEST_RUN__DELIVER_EVERY_SECONDS="1",
         NEWSDIGEST_RUN__RESEND_AFTER_SECONDS="1",
         NEWSDIGEST_RUN__CONSOLE="[]",
-    )  # fmt: skip
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("accepted", [True, False], ids=["after-discord-took-it", "before"])
@@ -176,18 +151,14 @@ async def test_down_past_the_grace_window_the_digest_is_skipped_and_logged(
     database_url = f"sqlite:///{tmp_path / 'run.db'}"
     due_subscription(database_url)
     async with DiscordDouble() as api:
-        env = environment(
-            tmp_path, [],
+        process = await start(
+            tmp_path,
             NEWSDIGEST_DISCORD_TOKEN=api.token,
             NEWSDIGEST_DISCORD_API_URL=api.rest_base,
             NEWSDIGEST_DISCORD_GATEWAY_URL=api.gateway_url,
             NEWSDIGEST_RUN__GRACE_HOURS="0",
             NEWSDIGEST_RUN__CONSOLE="[]",
-        )  # fmt: skip
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        )
         try:
             await api.wait_until(lambda: delivery_status(database_url) == ["skipped"], timeout=90)
         finally:
@@ -199,13 +170,15 @@ async def test_down_past_the_grace_window_the_digest_is_skipped_and_logged(
 
 
 async def test_json_logs_are_one_object_a_line_and_hold_no_secret(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--once",
-        env=environment(tmp_path, [], NEWSDIGEST_LOG_FORMAT="json", NEWSDIGEST_LOG_LEVEL="DEBUG",
-                        NEWSDIGEST_SLACK_BOT_TOKEN="xoxb-secret-value",
-                        NEWSDIGEST_SLACK_SIGNING_SECRET="signing-secret-value"),
-        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    process = await start(
+        tmp_path,
+        "run",
+        "--once",
+        NEWSDIGEST_LOG_FORMAT="json",
+        NEWSDIGEST_LOG_LEVEL="DEBUG",
+        NEWSDIGEST_SLACK_BOT_TOKEN="xoxb-secret-value",
+        NEWSDIGEST_SLACK_SIGNING_SECRET="signing-secret-value",
+    )
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
 
     assert process.returncode == 0
@@ -235,30 +208,22 @@ async def test_killed_while_posting_to_slack_the_channel_gets_exactly_one_copy(
         )  # fmt: skip
     async with SlackDouble() as slack:
         slack.stall("chat.postMessage", accept=accepted)
-        env = environment(
-            tmp_path, [],
-            NEWSDIGEST_SLACK_BOT_TOKEN=slack.bot_token,
-            NEWSDIGEST_SLACK_APP_TOKEN=slack.app_token,
-            NEWSDIGEST_SLACK_API_URL=slack.api_url,
-            NEWSDIGEST_RUN__DELIVER_EVERY_SECONDS="1",
-            NEWSDIGEST_RUN__RESEND_AFTER_SECONDS="1",
-            NEWSDIGEST_RUN__CONSOLE="[]",
-        )  # fmt: skip
-
-        async def start() -> asyncio.subprocess.Process:
-            return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-
-        first = await start()
+        env = {
+            "NEWSDIGEST_SLACK_BOT_TOKEN": slack.bot_token,
+            "NEWSDIGEST_SLACK_APP_TOKEN": slack.app_token,
+            "NEWSDIGEST_SLACK_API_URL": slack.api_url,
+            "NEWSDIGEST_RUN__DELIVER_EVERY_SECONDS": "1",
+            "NEWSDIGEST_RUN__RESEND_AFTER_SECONDS": "1",
+            "NEWSDIGEST_RUN__CONSOLE": "[]",
+        }
+        first = await start(tmp_path, output=asyncio.subprocess.DEVNULL, **env)
         try:
             await slack.wait_until(lambda: slack.stalled("chat.postMessage") == 1, timeout=90)
             assert len(slack.messages(SLACK_CHANNEL)) == (1 if accepted else 0)
         finally:
             first.kill()
             await first.wait()
-        second = await start()
+        second = await start(tmp_path, output=asyncio.subprocess.DEVNULL, **env)
         try:
             await slack.wait_until(lambda: delivery_status(database_url) == ["sent"], timeout=90)
         finally:
@@ -279,11 +244,7 @@ async def test_metrics_count_polls_and_analyses(tmp_path: Path, feed_server: Fee
         port = probe.getsockname()[1]
     item = Item(title="Talks resume", description="Russia said ceasefire talks resumed.")
     url = feed_server.serve("/world.xml", rss([item], title="World"))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env=environment(tmp_path, [url], NEWSDIGEST_RUN__METRICS_PORT=str(port)), cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    process = await start(tmp_path, feeds=[url], NEWSDIGEST_RUN__METRICS_PORT=str(port))
     assert process.stdout is not None
     try:
         await read_until(process.stdout, b"News digest, since", timeout=120)

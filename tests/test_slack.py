@@ -7,11 +7,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import os
 import re
 import signal
 import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from digests.model import Platform, Stance, utc_now
 from digests.service import Service
 from digests.settings import FetchSettings
 from digests.store import Store
+from tests.run_process import start
 from tests.slack_double import (
     ADMIN_ID,
     GENERAL_CHANNEL_ID,
@@ -365,19 +364,6 @@ def test_the_manifest_command_refuses_a_plain_http_address() -> None:
 # -- `newsdigest run` with Slack credentials ---------------------------------------------------
 
 
-async def start_run(tmp_path: Path, **env: str) -> asyncio.subprocess.Process:
-    """`newsdigest run` in a process of its own, as a user starts it."""
-    empty = tmp_path / "feeds.toml"
-    empty.write_text("feeds = []\n")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDIGEST_")}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env={**clean, "NEWSDIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-             "NEWSDIGEST_FEEDS_FILE": str(empty), **env},
-        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-
-
 async def stop(process: asyncio.subprocess.Process) -> bytes:
     process.send_signal(signal.SIGINT)
     stdout, _stderr = await asyncio.wait_for(process.communicate(), 30)
@@ -386,7 +372,7 @@ async def stop(process: asyncio.subprocess.Process) -> bytes:
 
 async def test_run_in_socket_mode_answers_slash_commands(tmp_path: Path) -> None:
     async with SlackDouble() as slack:
-        process = await start_run(
+        process = await start(
             tmp_path,
             NEWSDIGEST_SLACK_BOT_TOKEN=slack.bot_token,
             NEWSDIGEST_SLACK_APP_TOKEN=slack.app_token,
@@ -409,7 +395,7 @@ async def test_run_in_http_mode_serves_signed_commands(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     async with SlackDouble() as slack:
-        process = await start_run(
+        process = await start(
             tmp_path,
             NEWSDIGEST_SLACK_BOT_TOKEN=slack.bot_token,
             NEWSDIGEST_SLACK_SIGNING_SECRET=SECRET,

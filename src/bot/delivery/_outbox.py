@@ -99,7 +99,7 @@ class Outbox:
             elif claimed is not None:
                 results.append(await self._settle(subscription, claimed, now))
         results += await self._feed_notices(now)
-        results += await self._watch_alerts(now)
+        await self._watch_alerts(now)  # counted in the metrics; not part of the outcome
         for delivery in self._retries(now):
             subscription = self.service.store.get_subscription(delivery.subscription_id)
             if subscription.enabled and subscription.platform in self.senders:
@@ -108,7 +108,7 @@ class Outbox:
 
     # -- watch alerts -------------------------------------------------------------------------
 
-    async def _watch_alerts(self, now: dt.datetime) -> list[tuple[str, Delivery]]:
+    async def _watch_alerts(self, now: dt.datetime) -> None:
         """Each watched actor's new statements since the watch last looked: one alert per
         statement (however many outlets report it), written before it is sent. The watch's
         mark moves past them once every alert is settled, so one left pending (a crash, an
@@ -130,7 +130,6 @@ class Outbox:
                 settled = settled and done
             if settled:
                 store.mark_watch_seen(watch.id, news.newest_id)
-        return []
 
     def _claim_alert(
         self, watch_id: int, statement: WatchedStatement, now: dt.datetime
