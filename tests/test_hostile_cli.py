@@ -442,3 +442,11 @@ async def test_the_chat_command_removes_only_an_exact_name(database_url: str) ->
         done = (await run_command(service, command, operator, {"feed": "bulletin"})).views[0]
         assert isinstance(done, NoticeView)
         assert [feed.title for feed in store.list_feeds()] == ["Daily", "Daily"]
+
+
+def test_a_feed_list_that_is_not_text_is_one_line(db_url: str, tmp_path: Path) -> None:
+    binary = tmp_path / "feeds.toml"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe" * 20)
+    result = invoke("ingest", "--feeds", str(binary))
+    assert result.exit_code == EXIT_CONFIG
+    assert one_error_line(result) == f"Error: {binary}: feed list is not UTF-8 text"
