@@ -450,3 +450,17 @@ def test_a_feed_list_that_is_not_text_is_one_line(db_url: str, tmp_path: Path) -
     result = invoke("ingest", "--feeds", str(binary))
     assert result.exit_code == EXIT_CONFIG
     assert one_error_line(result) == f"Error: {binary}: feed list is not UTF-8 text"
+
+
+def test_analyse_prints_a_hostile_title_and_text_inert(tmp_path: Path) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text(
+        f"{HOSTILE} [bold]\n\nThe foreign minister of France said on Monday that the talks "
+        "[/] would resume next week.\x1b[2J\n"
+    )
+    result = invoke("analyse", str(article))
+    assert result.exit_code == 0, result.output
+    assert_inert(result)
+    assert "Evil [/] [bold]newsclick" in result.output
+    assert "Actors:" in result.output
+    assert "[bold]Actors" not in result.output  # our own styles are styles, not text
