@@ -221,7 +221,7 @@ async def test_only_an_operator_may_change_the_feeds_and_the_apps_owner_is_one(
     (allowed,) = await world.answers(owner)
 
     assert "for the bot's operators" in texts(refused)
-    assert "no feed called '999'" in texts(allowed)  # past the access check
+    assert "no feed is exactly '999'" in texts(allowed)  # past the access check
     assert refused.ephemeral
     assert allowed.ephemeral
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import pytest
+from aiohttp.resolver import ThreadedResolver
 
 from digests.fetch import BlockedURLError, check_url, is_public
-from digests.fetch._guard import parse_address
+from digests.fetch._guard import (
+    GuardedResolver,
+    RefusedAddressError,
+    guarded_socket_factory,
+    parse_address,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +28,74 @@ from digests.fetch._guard import parse_address
 )  # fmt: skip
 def test_non_public_addresses_are_refused(address: str) -> None:
     assert not is_public(ipaddress.ip_address(address))
+
+
+#: IPv6 addresses that carry a non-public IPv4 address, in every way IPv6 can carry one.
+EMBEDDING_PRIVATE = [
+    "::127.0.0.1",  # IPv4-compatible
+    "::10.0.0.1",
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:0:127.0.0.1",  # IPv4-translated (SIIT)
+    "::ffff:0:169.254.169.254",
+    "64:ff9b::127.0.0.1",  # NAT64, well-known prefix
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b:1::7f00:1",  # NAT64, local-use prefix (any length inside it)
+    "64:ff9b:1:7f00:1::",
+    "64:ff9b:1:808:808::",
+    "2002:7f00:1::1",  # 6to4
+    "2002:a9fe:a9fe::1",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo: client 127.0.0.1, XORed
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo: client 10.0.0.1
+    "2001:0:a00:1:8000:63bf:f7f7:f7f7",  # Teredo: server 10.0.0.1, public client
+]
+#: The same wrappings around a public IPv4 address: nothing wrong with these.
+EMBEDDING_PUBLIC = ["::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1", "::ffff:0:8.8.8.8"]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PRIVATE)
+def test_an_ipv6_address_carrying_a_private_ipv4_one_is_refused(address: str) -> None:
+    assert not is_public(ipaddress.ip_address(address))
+    with pytest.raises(BlockedURLError, match="is not a public address"):
+        check_url(f"http://[{address}]:8080/feed", allow_private=False)
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PRIVATE)
+async def test_a_name_resolving_to_an_embedded_private_address_is_refused(
+    address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def resolve(
+        _self: ThreadedResolver, host: str, port: int = 0, family: int = socket.AF_INET
+    ) -> list[dict[str, object]]:
+        return [
+            {"hostname": host, "host": address, "port": port, "family": socket.AF_INET6,
+             "proto": 0, "flags": socket.AI_NUMERICHOST},
+        ]  # fmt: skip
+
+    monkeypatch.setattr(ThreadedResolver, "resolve", resolve)
+    with pytest.raises(BlockedURLError, match="resolves only to non-public addresses"):
+        await GuardedResolver(allow_private=False).resolve("news.example", 80)
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PRIVATE)
+def test_a_connection_to_an_embedded_private_address_is_refused(address: str) -> None:
+    factory = guarded_socket_factory(allow_private=False)
+    assert factory is not None
+    with pytest.raises(RefusedAddressError):
+        factory((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, 80, 0, 0)))
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PUBLIC)
+def test_an_ipv6_address_carrying_a_public_ipv4_one_passes(address: str) -> None:
+    assert is_public(ipaddress.ip_address(address))
+
+
+def test_a_host_name_no_resolver_can_encode_is_refused_before_any_io() -> None:
+    url = "http://" + "a" * 64 + ".com/feed"
+    with pytest.raises(BlockedURLError, match="not a valid host name"):
+        check_url(url, allow_private=False)
+    with pytest.raises(BlockedURLError, match="not a valid host name"):
+        check_url("http://news..example/feed", allow_private=False)
+    assert check_url("http://bücher.example/feed", allow_private=False)
 
 
 @pytest.mark.parametrize(

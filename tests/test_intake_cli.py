@@ -108,7 +108,7 @@ def test_feeds_add_twice_and_remove(db_url: str, feed_server: FeedServer) -> Non
     assert stored_feeds(db_url) == []
     missing = invoke("feeds", "remove", "42")
     assert missing.exit_code == 1
-    assert one_error_line(missing) == "Error: '42': unknown feed; give a feed's title, URL or host"
+    assert one_error_line(missing) == "Error: no feed is exactly '42' (its id, URL or whole title)"
 
 
 def test_ingest_json_reports_each_feed_and_status_shows_failures(

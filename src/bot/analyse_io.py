@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.text import Text
+
+from bot.terminal import terminal_line
 
 if TYPE_CHECKING:
     from digests.analysis import Analysis
@@ -128,22 +131,30 @@ def as_json(source: str, analysis: Analysis) -> dict[str, Any]:
 
 
 def print_analysis(out: Console, source: str, analysis: Analysis) -> None:
-    """The same, for a person to read."""
-    out.print(f"[bold]{analysis.title or '(no title)'}[/bold]  [dim]{source}[/dim]")
+    """The same, for a person to read. The article's words go in as ``Text`` parts with their
+    control characters gone, never into markup: a title may hold ``[/]`` or escape sequences."""
+    safe = terminal_line
+    out.print(
+        Text.assemble((safe(analysis.title or "(no title)"), "bold"), "  ", (safe(source), "dim"))
+    )
     for sentence in analysis.summary:
-        out.print(f"  {sentence}")
+        out.print(Text(f"  {safe(sentence)}"))
     actors = ", ".join(found.actor.name for found in analysis.actors) or "none"
     topics = ", ".join(f"{t.label} ({t.score:.2f})" for t in analysis.topics) or "none"
-    out.print(f"  [bold]Actors:[/bold] {actors}")
-    out.print(f"  [bold]Topics:[/bold] {topics}")
+    out.print(Text.assemble("  ", ("Actors:", "bold"), f" {safe(actors)}"))
+    out.print(Text.assemble("  ", ("Topics:", "bold"), f" {safe(topics)}"))
     if not analysis.positions:
-        out.print("  [bold]Positions:[/bold] none")
+        out.print(Text.assemble("  ", ("Positions:", "bold"), " none"))
     for position in analysis.positions:
         who = position.actor_name + (f" ({position.speaker})" if position.speaker else "")
-        about = f" on {position.topic}" if position.topic else ""
-        target = f", aimed at {position.target}" if position.target else ""
-        via = f", via {position.via}" if position.via else ""
+        about = f" on {safe(position.topic)}" if position.topic else ""
+        target = f", aimed at {safe(position.target)}" if position.target else ""
+        via = f", via {safe(position.via)}" if position.via else ""
         out.print(
-            f"  - {who} [bold]{position.stance.value}[/bold]{about}{target}{via}: {position.claim}"
+            Text.assemble(
+                f"  - {safe(who)} ",
+                (position.stance.value, "bold"),
+                f"{about}{target}{via}: {safe(position.claim)}",
+            )
         )
     out.print()

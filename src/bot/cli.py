@@ -22,6 +22,7 @@ from rich.table import Table
 
 from bot import cli_output
 from bot.settings import LoadedSettings, load_settings
+from bot.terminal import SafeConsole, terminal_json, terminal_line
 from digests import __version__
 from digests.errors import ConfigError, NewsdigestError
 from digests.feedlist import default_feeds_file, load_feed_list
@@ -37,10 +38,13 @@ if TYPE_CHECKING:
     from digests.service import Service
     from digests.store import Store
 
+log = logging.getLogger(__name__)
+
 #: Exit codes beyond click's own (1: an error, 2: bad usage).
 EXIT_CONFIG = 2
 
-out = Console(highlight=False, soft_wrap=True)
+#: Every line the commands print goes through it: no markup is read, no control gets out.
+out = SafeConsole(highlight=False, soft_wrap=True)
 
 
 class BadSettings(click.ClickException):
@@ -57,7 +61,10 @@ class App:
 
     @cached_property
     def loaded(self) -> LoadedSettings:
-        loaded = load_settings(self.config_file)
+        try:
+            loaded = load_settings(self.config_file)
+        except UnicodeDecodeError as error:  # tomllib reads bytes and decodes them first
+            raise BadSettings(f"{self.config_file}: config file is not UTF-8 text") from error
         _setup_logging(loaded.settings.log_level, loaded.settings.log_format)
         return loaded
 
@@ -94,15 +101,34 @@ def _setup_logging(level: str, log_format: str = "text") -> None:
 
 
 class _Group(click.Group):
-    """Turns the library's errors into one line on stderr instead of a traceback."""
+    """The one place where errors become the one line on stderr the README promises: the
+    library's errors, and the operating system's (a full disk, a folder that cannot be written,
+    a network that is down), instead of a traceback. Every message is made safe to print."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError:
+            raise  # click's own, about what was typed
+        except click.ClickException as error:
+            safe = terminal_line(error.message)
+            if safe == error.message:
+                raise
+            kind = BadSettings if error.exit_code == EXIT_CONFIG else click.ClickException
+            raise kind(safe) from error
         except ConfigError as error:
-            raise BadSettings(str(error)) from error
+            raise BadSettings(terminal_line(str(error))) from error
         except NewsdigestError as error:
-            raise click.ClickException(str(error)) from error
+            raise click.ClickException(terminal_line(str(error))) from error
+        except OSError as error:
+            log.debug("the command failed", exc_info=True)
+            raise click.ClickException(terminal_line(_os_problem(error))) from error
+
+
+def _os_problem(error: OSError) -> str:
+    """An operating system's error as one line: what failed, on which file if one is named."""
+    what = error.strerror or str(error) or type(error).__name__
+    return f"{what}: {error.filename}" if error.filename else what
 
 
 pass_app: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(App)
@@ -396,7 +422,8 @@ def _analyse_inputs(app: App, inputs: tuple[str, ...], *, as_json: bool) -> None
         analysis = analyzer.analyse(article.title, article.text)
         if as_json:
             sys.stdout.write(
-                json.dumps(analyse_io.as_json(name, analysis), ensure_ascii=False) + "\n"
+                terminal_json(json.dumps(analyse_io.as_json(name, analysis), ensure_ascii=False))
+                + "\n"
             )
         else:
             analyse_io.print_analysis(out, name, analysis)
@@ -468,7 +495,7 @@ def _write_view(view: View, output: str) -> None:
     from bot.views.render_json import render_json  # noqa: PLC0415
 
     render = {"text": render_text, "markdown": render_markdown, "json": render_json}[output]
-    sys.stdout.write(render(view))
+    sys.stdout.write(terminal_json(render(view)))
 
 
 def _refuse(problem: ErrorView, output: str, cause: Exception) -> NoReturn:
@@ -477,7 +504,7 @@ def _refuse(problem: ErrorView, output: str, cause: Exception) -> NoReturn:
     from bot.views.render_json import render_json  # noqa: PLC0415
 
     if output == "json":
-        sys.stdout.write(render_json(problem))
+        sys.stdout.write(terminal_json(render_json(problem)))
     raise BadInput(render_error_line(problem)) from cause
 
 
@@ -657,8 +684,8 @@ def feeds_add(app: App, url: str, title: str | None, full_text: str) -> None:
     with app.open_service() as service:
         result = asyncio.run(service.add_feed(url, title=title, full_text=FullText(full_text)))
     out.print(
-        f"Added feed {result.feed_id}: {result.title or result.url} ({result.url}); "
-        f"{result.seen} entries stored as already seen.",
+        f"Added feed {result.feed_id}: {terminal_line(result.title or result.url)} "
+        f"({terminal_line(result.url)}); {result.seen} entries stored as already seen.",
         markup=False,
     )
 
@@ -670,7 +697,8 @@ def feeds_remove(app: App, feed: str) -> None:
     """Remove FEED (its id, URL or title) with its articles."""
     with app.open_service() as service:
         removed = service.remove_feed(feed)
-    out.print(f"Removed feed {removed.id}: {removed.title or removed.url}", markup=False)
+    name = terminal_line(removed.title or removed.url)
+    out.print(f"Removed feed {removed.id}: {name}", markup=False)
 
 
 @cli.group()

@@ -1,4 +1,9 @@
-"""How the command line shows feeds, poll results and stories on a terminal (or a pipe)."""
+"""How the command line shows feeds, poll results and stories on a terminal (or a pipe).
+
+Feed text (titles, URLs, errors quoting them) is printed as one line with its control
+characters gone (:func:`~bot.terminal.terminal_line`), and in tables as ``Text``, which Rich never
+reads as markup.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from bot.terminal import plain, terminal_line
 from digests.model import Feed
 
 if TYPE_CHECKING:
@@ -30,14 +36,18 @@ def _state(feed: Feed) -> str:
     return "enabled" if feed.enabled else f"disabled: {feed.disabled_reason or 'by a user'}"
 
 
+def _title(feed: Feed) -> str:
+    return terminal_line(feed.title or "(untitled)")
+
+
 def print_feed_list(console: Console, feeds: Sequence[Feed]) -> None:
     if not feeds:
         console.print("No feeds.")
         return
     for feed in feeds:
         mark = "" if feed.enabled else "  (disabled)"
-        console.print(f"{feed.id:>4}  {feed.title or '(untitled)'}{mark}", markup=False)
-        console.print(f"      {feed.url}", markup=False)
+        console.print(f"{feed.id:>4}  {_title(feed)}{mark}", markup=False)
+        console.print(f"      {terminal_line(feed.url)}", markup=False)
 
 
 def print_feed_status(console: Console, feeds: Sequence[Feed]) -> None:
@@ -45,13 +55,14 @@ def print_feed_status(console: Console, feeds: Sequence[Feed]) -> None:
         console.print("No feeds.")
         return
     for feed in feeds:
-        console.print(f"{feed.id:>4}  {feed.title or '(untitled)'}", markup=False)
-        console.print(f"      {feed.url}", markup=False)
-        console.print(f"      state         {_state(feed)}", markup=False)
+        console.print(f"{feed.id:>4}  {_title(feed)}", markup=False)
+        console.print(f"      {terminal_line(feed.url)}", markup=False)
+        console.print(f"      state         {terminal_line(_state(feed))}", markup=False)
         console.print(f"      last success  {when(feed.last_success_at)}", markup=False)
         if feed.failure_count or feed.last_error:
             console.print(
-                f"      last error    {feed.last_error} ({feed.failure_count} in a row)",
+                f"      last error    {terminal_line(feed.last_error or '')} "
+                f"({feed.failure_count} in a row)",
                 markup=False,
             )
         next_poll = when(feed.next_check_at, "now") if feed.enabled else "not polled"
@@ -77,13 +88,13 @@ def print_ingest_summary(
     for result in results:
         note = result.error or (f"moved to {result.moved_to}" if result.moved_to else "")
         table.add_row(
-            result.title or result.url,
+            plain(result.title or result.url),
             str(result.status),
             str(result.new),
             str(result.updated),
             str(result.unchanged),
             str(result.seen),
-            note,
+            plain(note),
         )
     console.print(table)
     problems = sum(1 for result in results if result.status in _PROBLEMS)
@@ -162,11 +173,13 @@ def print_stories(console: Console, stories: Sequence[StoryDetail], since: str) 
     for detail in stories:
         count = len(detail.sources)
         plural = "source" if count == 1 else "sources"
-        console.print(f"{when(detail.story.updated_at)}  {detail.story.headline}", markup=False)
-        console.print(f"      {count} {plural}: {', '.join(detail.outlets)}", markup=False)
+        headline = terminal_line(detail.story.headline)
+        console.print(f"{when(detail.story.updated_at)}  {headline}", markup=False)
+        outlets = terminal_line(", ".join(detail.outlets))
+        console.print(f"      {count} {plural}: {outlets}", markup=False)
         if detail.actors:
-            console.print(f"      actors  {', '.join(detail.actors)}", markup=False)
+            console.print(f"      actors  {terminal_line(', '.join(detail.actors))}", markup=False)
         if detail.topics:
-            console.print(f"      topics  {', '.join(detail.topics)}", markup=False)
+            console.print(f"      topics  {terminal_line(', '.join(detail.topics))}", markup=False)
     noun = "story" if len(stories) == 1 else "stories"
     console.print(f"{len(stories)} {noun} in the last {since}.")

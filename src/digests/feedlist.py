@@ -49,6 +49,8 @@ def load_feed_list(path: Path) -> list[Feed]:
         parsed = _FeedList.model_validate(data)
     except OSError as error:
         raise ConfigError(path, f"cannot read feed list ({error.strerror})") from error
+    except UnicodeDecodeError as error:  # tomllib decodes the bytes before it parses
+        raise ConfigError(path, "feed list is not UTF-8 text") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, f"feed list is not valid TOML ({error})") from error
     except ValidationError as error:

@@ -19,6 +19,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Self
 
+from rapidfuzz import fuzz, process
+
 from digests.compose import (
     ActorResolver,
     Digest,
@@ -31,7 +33,13 @@ from digests.compose import (
     resolve_topic,
     search,
 )
-from digests.errors import FeedError, FeedExistsError, FeedNotFoundError, SubscriptionNotFoundError
+from digests.errors import (
+    FeedError,
+    FeedExistsError,
+    FeedNotFoundError,
+    StoreError,
+    SubscriptionNotFoundError,
+)
 from digests.fetch import (
     FeedDisabled,
     FeedResult,
@@ -89,6 +97,70 @@ class SubscriptionChange:
     local_time: dt.time | None = None
     timezone: str | None = None
     days: frozenset[int] | None = None
+
+
+class FeedNotExactError(FeedNotFoundError):
+    """No feed is exactly what was typed, or more than one is (two feeds with one title):
+    ``candidates`` are the feeds that might have been meant; ``shared`` says which case."""
+
+    def __init__(self, typed: str, candidates: Sequence[Feed], *, shared: bool = False) -> None:
+        self.candidates = tuple(candidates)
+        self.shared = shared
+        if shared:
+            named = _feed_names(candidates, with_url=True)
+            message = (
+                f"{len(candidates)} feeds are titled {typed!r}: {named}; give the id or the URL"
+            )
+        else:
+            message = f"no feed is exactly {typed!r} (its id, URL or whole title)"
+            if candidates:
+                message += f"; did you mean: {_feed_names(candidates, with_url=False)}?"
+        super().__init__(typed, message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+#: Feeds listed as what a partial name might have meant.
+MAX_FEED_CANDIDATES = 5
+#: A feed's title is a candidate for a typed name scoring at least this (rapidfuzz WRatio).
+_CANDIDATE_SCORE = 60.0
+
+
+def feed_candidates(feeds: Sequence[Feed], typed: str) -> list[Feed]:
+    """The feeds ``typed`` might have meant, by id: those whose title or URL holds it, else
+    those whose title is close to it."""
+    query = typed.casefold()
+    holding = [
+        feed
+        for feed in feeds
+        if query and (query in (feed.title or "").casefold() or query in feed.url.casefold())
+    ]
+    if holding:
+        return holding[:MAX_FEED_CANDIDATES]
+    titled = {feed.id: feed.title for feed in feeds if feed.title and feed.id is not None}
+    close = process.extract(
+        query,
+        titled,
+        scorer=fuzz.WRatio,
+        processor=str.casefold,
+        limit=MAX_FEED_CANDIDATES,
+        score_cutoff=_CANDIDATE_SCORE,
+    )
+    ids = sorted(key for _title, _score, key in close)
+    return [feed for feed in feeds if feed.id in ids]
+
+
+def _feed_names(feeds: Sequence[Feed], *, with_url: bool) -> str:
+    """The feeds as "title (id 3)" or "title (id 3, url)", at most a few, then how many more."""
+    shown = [
+        f"{feed.title or feed.url} (id {feed.id}, {feed.url})"
+        if with_url
+        else f"{feed.title or feed.url} (id {feed.id})"
+        for feed in feeds[:MAX_FEED_CANDIDATES]
+    ]
+    more = len(feeds) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 class Service:
@@ -230,6 +302,9 @@ class Service:
             return await poller.add(target)
         except FeedError as error:
             return FeedResult(url=target.url, status=PollStatus.FAILED, error=error.message)
+        except StoreError as error:  # a full disk, a database gone: stored nothing, said so
+            log.error("cannot store the new feed %s: %s", target.url, error)
+            return FeedResult(url=target.url, status=PollStatus.FAILED, error=str(error))
         except Exception as error:  # a bug with one feed must not stop the others
             log.exception("unexpected error adding %s", target.url)
             return FeedResult(
@@ -248,22 +323,33 @@ class Service:
             return await poller.add(Feed(url=url, title=title, full_text=full_text))
 
     def remove_feed(self, url_or_id: str) -> Feed:
-        """Remove a feed, named by its id, URL or title, with its articles."""
+        """Remove the feed named exactly by its id, URL or whole title, with its articles.
+
+        Removal cannot be undone, so nothing short of an exact name will do: a part of a title
+        raises :class:`FeedNotExactError` listing the feeds that might have been meant.
+        """
         feed = self.find_feed(url_or_id)
         assert feed.id is not None
         self.store.remove_feed(feed.id)
         return feed
 
     def find_feed(self, typed: str) -> Feed:
-        """The feed ``typed`` names: its id, URL or title, else the one feed whose title or
-        host holds it. Raises ``UnknownFeedError`` (with the closest outlets) for none, and
-        :class:`FeedNotFoundError` when several match."""
+        """The one feed ``typed`` names exactly: its id, its URL, or its whole title (case
+        aside). Raises :class:`FeedNotExactError` for none (with the candidates) and for a title
+        several feeds share (with each of them)."""
         text = typed.strip()
-        found = resolve_feeds(self.store.list_feeds(), text)
-        if len(found) > 1:
-            names = ", ".join(feed.title or feed.url for feed in found[:5])
-            raise FeedNotFoundError(text, f"{len(found)} feeds match ({names}); name one")
-        return found[0]
+        feeds = self.store.list_feeds()
+        title = text.casefold()
+        for found in (
+            [feed for feed in feeds if str(feed.id) == text],
+            [feed for feed in feeds if feed.url == text],
+            [feed for feed in feeds if text and (feed.title or "").strip().casefold() == title],
+        ):
+            if len(found) == 1:
+                return found[0]
+            if found:
+                raise FeedNotExactError(text, found, shared=True)
+        raise FeedNotExactError(text, feed_candidates(feeds, text))
 
     # -- the vocabulary -----------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ the runner (``_run``)."""
 from __future__ import annotations
 
 from bot.commands import _parse as parse
-from bot.commands._model import Args, Caller, Reply
-from bot.views import NoticeView, digest_view, positions_view, search_view
+from bot.commands._model import Args, Caller, CommandError, Reply
+from bot.views import ErrorView, NoticeView, digest_view, positions_view, search_view
 from bot.views.lists import (
     actors_list,
     feeds_list,
@@ -18,7 +18,7 @@ from bot.views.lists import (
 )
 from digests.model import utc_now
 from digests.schedule import next_delivery
-from digests.service import Service, SubscriptionChange
+from digests.service import FeedNotExactError, Service, SubscriptionChange
 
 DEFAULT_POSITIONS_SINCE = "7d"
 DEFAULT_SEARCH_SINCE = "7d"
@@ -177,13 +177,32 @@ async def feeds_add(service: Service, caller: Caller, args: Args) -> Reply:
 
 
 def feeds_remove(service: Service, caller: Caller, args: Args) -> Reply:
-    removed = service.remove_feed(_required(args, "feed"))
+    typed = _required(args, "feed")
+    try:
+        removed = service.remove_feed(typed)
+    except FeedNotExactError as error:
+        raise CommandError(_not_exact(typed, error)) from error
     notice = NoticeView(
         title=f"Removed the feed {removed.title or removed.url}",
         lines=("Its articles are removed too.",),
         tone="done",
     )
     return Reply((notice,), private=False)
+
+
+def _not_exact(typed: str, error: FeedNotExactError) -> ErrorView:
+    """Removal wants an exact name: the feeds that might have been meant, each with its id."""
+    if error.shared:
+        return ErrorView(
+            message=f"{len(error.candidates)} feeds are titled {typed!r}",
+            suggestions=tuple(f"{f.title} (id {f.id}, {f.url})" for f in error.candidates),
+            hint="give the id or the URL of the one to remove",
+        )
+    return ErrorView(
+        message=f"no feed is exactly {typed!r} (its id, URL or whole title)",
+        suggestions=tuple(f"{f.title or f.url} (id {f.id})" for f in error.candidates),
+        hint="/feeds list shows the feeds",
+    )
 
 
 def feeds_list_command(service: Service, caller: Caller, args: Args) -> Reply:

@@ -1,7 +1,8 @@
 """The console's renderers: plain text for a terminal, Markdown for a file or a chat paste.
 
 One function per format, total over :data:`~bot.views.View`. Markdown escapes what feed text
-could use as markup; plain text prints it as it is.
+could use as markup; plain text prints it as it is. Both drop control characters and escape
+sequences (:func:`~bot.terminal.terminal_text`): their output goes to a terminal or a paste.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import assert_never
 
+from bot.terminal import terminal_line, terminal_text
 from bot.views._types import (
     AlertView,
     DigestView,
@@ -45,12 +47,12 @@ def _markdown_url(url: str) -> str:
 
 def render_text(view: View) -> str:
     """Plain text, for a terminal."""
-    return "\n".join(_lines(view, _Style.text())) + "\n"
+    return terminal_text("\n".join(_lines(view, _Style.text()))) + "\n"
 
 
 def render_markdown(view: View) -> str:
     """Markdown, with feed text escaped."""
-    return "\n".join(_lines(view, _Style.markdown())) + "\n"
+    return terminal_text("\n".join(_lines(view, _Style.markdown()))) + "\n"
 
 
 def _lines(view: View, style: _Style) -> Iterator[str]:  # noqa: PLR0911 - one per view type
@@ -75,7 +77,7 @@ def _lines(view: View, style: _Style) -> Iterator[str]:  # noqa: PLR0911 - one p
 
 def render_error_line(view: ErrorView) -> str:
     """An error as one line (for stderr)."""
-    return _error(view, str).rstrip("\n")
+    return terminal_line(_error(view, str))
 
 
 def _error(view: ErrorView, escape: Callable[[str], str]) -> str:
@@ -109,10 +111,10 @@ class _Style:
 
         def link(source: SourceView) -> str:
             dated = f" ({_date(source.published)})" if source.published else ""
-            where = f" {source.url}" if source.url else ""
-            return f"{source.outlet}{dated}{where}"
+            where = f" {terminal_line(source.url)}" if source.url else ""
+            return f"{terminal_line(source.outlet)}{dated}{where}"
 
-        return cls(str, heading, str, link)
+        return cls(terminal_line, heading, str, link)
 
     @classmethod
     def markdown(cls) -> _Style:

@@ -3,7 +3,8 @@
 Three checks, so that no spelling of an address and no DNS trick gets through:
 
 1. ``check_url`` before any I/O: http or https only, a host, and if the host is an address
-   (in any spelling: dotted, decimal, hex, octal, IPv6, IPv4-mapped IPv6) it must be public.
+   (in any spelling: dotted, decimal, hex, octal, IPv6, and IPv6 carrying an IPv4 address:
+   mapped, translated, compatible, NAT64, 6to4, Teredo) it must be public.
 2. ``GuardedResolver``: every name is resolved by us, and addresses that are not public are
    dropped; aiohttp connects only to what the resolver returned.
 3. ``guarded_socket_factory`` at connect time: the address the socket is about to connect to
@@ -28,35 +29,48 @@ from digests.errors import FeedError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+#: Prefixes whose last 32 bits are an IPv4 address: NAT64's well-known prefix (RFC 6052),
+#: IPv4-translated (RFC 2765: ::ffff:0:a.b.c.d) and IPv4-compatible (RFC 4291, deprecated:
+#: ::a.b.c.d; it holds :: and ::1 too, whose "IPv4" 0.0.0.0 and 0.0.0.1 is not public either).
+_EMBEDDING_LAST_32 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("::/96"),
+)
+#: NAT64's local-use prefix (RFC 8215): a network picks its own prefix length in it, so where
+#: the IPv4 address sits is unknown; IANA lists it as not globally reachable. Refused whole.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 class BlockedURLError(FeedError, ValueError):
     """A URL the guard refuses to fetch; ``key`` is the URL."""
 
 
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4, Teredo), if any."""
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 one carries, if any: mapped (::ffff:a.b.c.d), translated,
+    compatible, NAT64, 6to4 (2002::/16), Teredo (2001::/32: the server, and the client, which
+    Teredo stores XORed and ``ipaddress`` gives back in clear)."""
     if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        return (address.ipv4_mapped,)
+    if any(address in prefix for prefix in _EMBEDDING_LAST_32):
+        return (ipaddress.IPv4Address(int(address) & 0xFFFFFFFF),)
     if address.sixtofour is not None:
-        return address.sixtofour
+        return (address.sixtofour,)
     if address.teredo is not None:
-        return address.teredo[1]
-    return None
+        return address.teredo
+    return ()
 
 
 def is_public(address: IPAddress) -> bool:
     """True for a globally routable unicast address; False for loopback, private, link-local,
-    multicast, reserved, unspecified and the like, however they are wrapped."""
+    multicast, reserved, unspecified and the like, however they are wrapped: an IPv6 address
+    that carries an IPv4 one is public only if every IPv4 address it carries is."""
     if isinstance(address, ipaddress.IPv6Address):
-        if address.scope_id:
+        if address.scope_id or address in _LOCAL_NAT64:
             return False
         inner = _embedded_ipv4(address)
-        if inner is not None:
-            return is_public(inner)
+        if inner:
+            return all(is_public(ipv4) for ipv4 in inner)
     return address.is_global and not address.is_multicast
 
 
@@ -89,9 +103,21 @@ def check_url(url: str, *, allow_private: bool) -> str:
     if parts.username or parts.password:
         raise BlockedURLError(url, "URLs with a user name or password are refused")
     address = parse_address(host)
+    if address is None and not _encodable(host):
+        raise BlockedURLError(url, "not a valid host name")
     if address is not None and not allow_private and not is_public(address):
         raise BlockedURLError(url, f"{address} is not a public address")
     return url.strip()
+
+
+def _encodable(host: str) -> bool:
+    """Whether the resolver can look ``host`` up at all: the IDNA codec it uses refuses an empty
+    label or one over 63 characters (with UnicodeError, which no caller expects)."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 class RefusedAddressError(OSError):

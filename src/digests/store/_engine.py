@@ -9,10 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from digests.errors import ConfigError
+from digests.errors import ConfigError, StoreError
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 _POSTGRES_DRIVER = "postgresql+psycopg"
+#: The drivers we ship, by backend, as a URL may name them (psycopg2 means psycopg 3 here).
+_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg", "psycopg2")}
+_SUPPORTED = "sqlite:// (Python's sqlite3) and postgresql:// (psycopg 3)"
 
 
 def normalise_database_url(url: str) -> str:
@@ -32,7 +35,12 @@ def normalise_database_url(url: str) -> str:
     if backend not in SUPPORTED_BACKENDS:
         raise ConfigError(
             "database_url",
-            f"unsupported database {backend!r} (newsdigest supports sqlite and postgresql)",
+            f"unsupported database {backend!r} (newsdigest supports {_SUPPORTED})",
+        )
+    if parsed.get_driver_name() not in _DRIVERS[backend]:
+        raise ConfigError(
+            "database_url",
+            f"unsupported driver {parsed.drivername!r} (newsdigest supports {_SUPPORTED})",
         )
     if backend == "postgresql" and parsed.drivername in ("postgresql", "postgresql+psycopg2"):
         parsed = parsed.set(drivername=_POSTGRES_DRIVER)
@@ -71,7 +79,13 @@ def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` (already normalised), with each backend set up for our use."""
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = error.strerror or type(error).__name__
+            raise StoreError(f"cannot create the database's folder {path.parent}: {problem}") from (
+                error
+            )
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _configure_sqlite)
