@@ -152,6 +152,24 @@ class Outbox:
         self, watch: Watch, statements: list[WatchedStatement], now: dt.datetime
     ) -> bool:
         """Send the watch's alerts of this pass; whether every statement is settled."""
+        # Hundreds of statements are hundreds of queries: in a thread, so the adapters'
+        # connections stay served.
+        alerts, settled = await asyncio.to_thread(self._plan_alerts, watch, statements, now)
+        for alert in alerts:
+            view = alert_view(
+                alert.statements, *self._actor(watch), articles=len(_by_article(alert.statements))
+            )
+            done = await self._send_alert(watch, alert.rows, view, resend=alert.resend)
+            if done is None:  # the channel is gone, and the watch with it
+                return False
+            settled = settled and done
+        return settled
+
+    def _plan_alerts(
+        self, watch: Watch, statements: list[WatchedStatement], now: dt.datetime
+    ) -> tuple[list[_Alert], bool]:
+        """The alerts to send in this pass, their rows written (those left pending first, as
+        they were), and whether no statement is left for a later pass."""
         assert watch.id is not None
         settled = True
         owed: dict[str, list[tuple[WatchAlert, WatchedStatement]]] = {}  # by nonce
@@ -163,28 +181,18 @@ class Outbox:
             elif state == "new":
                 fresh.append(statement)
             settled = settled and state != "in flight"
-        # Alerts left pending go first, as they were (same statements, same nonce).
         alerts = [
             _Alert([a for a, _ in rows], [s for _, s in rows], True) for rows in owed.values()
         ]
         room = self.alerts_per_pass - len(alerts)
         if fresh and room <= 0:
-            settled = False  # the next pass tells them
-        elif fresh:
-            for group in _fold(_by_article(fresh), room):
-                rows = self._claim_alerts(watch.id, group, now)
-                claimed = {row.period for row in rows}
-                if rows:
-                    alerts.append(_Alert(rows, [s for s in group if s.key in claimed], False))
-        for alert in alerts:
-            view = alert_view(
-                alert.statements, *self._actor(watch), articles=len(_by_article(alert.statements))
-            )
-            done = await self._send_alert(watch, alert.rows, view, resend=alert.resend)
-            if done is None:  # the channel is gone, and the watch with it
-                return False
-            settled = settled and done
-        return settled
+            return alerts, False  # the next pass tells them
+        for group in _fold(_by_article(fresh), room) if fresh else []:
+            rows = self._claim_alerts(watch.id, group, now)
+            claimed = {row.period for row in rows}
+            if rows:
+                alerts.append(_Alert(rows, [s for s in group if s.key in claimed], False))
+        return alerts, settled
 
     def _alert_state(
         self,
@@ -251,7 +259,7 @@ class Outbox:
                 resend=resend,
             )
         except ChannelGoneError as error:
-            self._mark(rows, status=DeliveryStatus.FAILED, error=str(error))
+            await self._mark(rows, status=DeliveryStatus.FAILED, error=str(error))
             assert watch.id is not None
             store.delete_watch(watch.id)
             log.warning("stopped watch %s: %s", watch.id, error)
@@ -260,20 +268,24 @@ class Outbox:
         except SendFailedError as error:
             attempts = first.attempts + 1
             status = DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
-            self._mark(rows, status=status, error=str(error))
+            await self._mark(rows, status=status, error=str(error))
             log.warning("watch alert %s, attempt %d: %s", first.nonce, attempts, error)
             _count_alert("failed" if status is DeliveryStatus.FAILED else "retrying")
             return status is DeliveryStatus.FAILED
-        self._mark(rows, status=DeliveryStatus.SENT, sent_at=self.clock(), message_ids=ids)
+        await self._mark(rows, status=DeliveryStatus.SENT, sent_at=self.clock(), message_ids=ids)
         _count_alert("sent")
         return True
 
-    def _mark(self, rows: list[WatchAlert], **changes: Any) -> None:
-        """Record one try of an alert on each of its rows."""
-        for row in rows:
-            self.service.store.update_watch_alert(
-                dataclasses.replace(row, attempts=row.attempts + 1, **changes)
-            )
+    async def _mark(self, rows: list[WatchAlert], **changes: Any) -> None:
+        """Record one try of an alert on each of its rows (in a thread: they may be many)."""
+
+        def mark() -> None:
+            for row in rows:
+                self.service.store.update_watch_alert(
+                    dataclasses.replace(row, attempts=row.attempts + 1, **changes)
+                )
+
+        await asyncio.to_thread(mark)
 
     def _claim(
         self, subscription: Subscription, due: DueDigest, now: dt.datetime
