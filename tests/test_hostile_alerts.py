@@ -132,7 +132,7 @@ async def test_news_in_more_articles_than_the_cap_ends_in_one_alert_of_what_is_l
     assert len(alerts) == 5
     assert [alert.statements for alert in alerts] == [3, 3, 3, 3, 24]
     assert alerts[-1].articles == 8
-    assert "24 more new statements by Iran in 8 articles" in render_text(alerts[-1])
+    assert "24 new statements by Iran in 8 articles" in render_text(alerts[-1])
     assert len(service.store.list_watch_alerts(status=DeliveryStatus.SENT)) == 36
     for alert in alerts:
         assert len(render_discord(alert)) == 1

@@ -93,7 +93,7 @@ class RunSettings(BaseModel):
     #: its nonce, this long after it was started.
     resend_after_seconds: float = Field(default=60.0, ge=1, le=3600)
     #: Watch alerts one watch sends in one pass of the outbox at most: one per article, the
-    #: last telling every statement left over ("12 more new statements by X in 4 articles").
+    #: last telling every statement left over ("12 new statements by X in 4 articles").
     max_alerts_per_pass: int = Field(default=5, ge=1, le=50)
     #: Serve Prometheus metrics at http://metrics_host:metrics_port/metrics; 0: do not.
     metrics_port: int = Field(default=0, ge=0, le=65535)

@@ -59,7 +59,7 @@ def alert_title(view: AlertView) -> str:
     """An alert's title: one statement, several of one article, or the pass's leftovers."""
     count = view.statements
     if view.articles > 1:
-        return f"{count} more new statements by {view.actor} in {view.articles} articles"
+        return f"{count} new statements by {view.actor} in {view.articles} articles"
     if count > 1:
         return f"{count} new statements by {view.actor} in one article"
     if view.change is not None:
