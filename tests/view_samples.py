@@ -190,6 +190,22 @@ def alert() -> AlertView:
     return AlertView(actor="Russia", actor_id="russia", item=item(), change=change())
 
 
+def folded_alert(claim: str = "w" * 5000, *, articles: int = 1) -> AlertView:
+    """An alert of 500 statements at once, each as long as feed text gets, with long names and
+    many sources with long URLs: it must still be one message on every platform."""
+    long_name = "N" * 400
+    sources = tuple(
+        SourceView(outlet=long_name, url=f"https://news.example/{'p' * 390}{i}", published=NOW)
+        for i in range(30)
+    )
+    many = item(claim, speaker=long_name, speaker_role=long_name, target=long_name,
+                topic=long_name, sources=sources)  # fmt: skip
+    return AlertView(
+        actor="Russia", actor_id="russia", item=many, change=change(),
+        others=(many,) * 4, more=495, articles=articles,
+    )  # fmt: skip
+
+
 #: Every view type, with its samples: ordinary first, then the awkward ones.
 SAMPLES: dict[type, tuple[View, ...]] = {
     PositionsView: (positions(), positions(0), positions(60), positions(claim=HOSTILE)),
@@ -202,5 +218,10 @@ SAMPLES: dict[type, tuple[View, ...]] = {
     ),
     NoticeView: (notice(), NoticeView(title=HOSTILE, lines=("z" * 5000,))),
     ListView: (listing(), listing(0), listing(80)),
-    AlertView: (alert(), AlertView(actor="Russia", actor_id="russia", item=item(HOSTILE))),
+    AlertView: (
+        alert(),
+        AlertView(actor="Russia", actor_id="russia", item=item(HOSTILE)),
+        folded_alert(),
+        folded_alert(HOSTILE * 40, articles=12),
+    ),
 }

@@ -65,7 +65,7 @@ class App:
             loaded = load_settings(self.config_file)
         except UnicodeDecodeError as error:  # tomllib reads bytes and decodes them first
             raise BadSettings(f"{self.config_file}: config file is not UTF-8 text") from error
-        _setup_logging(loaded.settings.log_level, loaded.settings.log_format)
+        _setup_logging(loaded.settings.log_level, loaded.settings.log_format, loaded.settings)
         return loaded
 
     def open_service(self, *, starting: bool = True) -> Service:
@@ -84,15 +84,18 @@ class App:
         )
 
 
-def _setup_logging(level: str, log_format: str = "text") -> None:
+def _setup_logging(level: str, log_format: str = "text", settings: Settings | None = None) -> None:
+    """One handler on the root logger, masking tokens, codes, tickets and the secrets of
+    ``settings`` in every record it writes (the libraries' too)."""
+    from bot.logs import JsonFormatter, SecretMask, configured_secrets  # noqa: PLC0415
+
     handler: logging.Handler
     if log_format == "json":
-        from bot.logs import JsonFormatter  # noqa: PLC0415 - see the imports above
-
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
     else:
         handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+    handler.addFilter(SecretMask(configured_secrets(settings) if settings else ()))
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     # APScheduler logs every run of every job at INFO: the jobs log what they did themselves.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))

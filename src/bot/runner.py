@@ -132,6 +132,7 @@ class Runner:
             senders,
             grace=dt.timedelta(hours=settings.run.grace_hours),
             in_flight=dt.timedelta(seconds=settings.run.resend_after_seconds),
+            alerts_per_pass=settings.run.max_alerts_per_pass,
         )
         self.adapters = adapters or []
         self.first_poll = asyncio.Event()

@@ -92,6 +92,9 @@ class RunSettings(BaseModel):
     #: A digest left unconfirmed (the process stopped while sending it) is sent again, with
     #: its nonce, this long after it was started.
     resend_after_seconds: float = Field(default=60.0, ge=1, le=3600)
+    #: Watch alerts one watch sends in one pass of the outbox at most: one per article, the
+    #: last telling every statement left over ("12 new statements by X in 4 articles").
+    max_alerts_per_pass: int = Field(default=5, ge=1, le=50)
     #: Serve Prometheus metrics at http://metrics_host:metrics_port/metrics; 0: do not.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
@@ -153,6 +156,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     #: HTTP mode: the port of `POST /slack/events` (and `GET /healthz`, the OAuth pages).
     slack_http_port: int = Field(default=3000, ge=0, le=65535)
+    #: HTTP mode: the address it listens on. Loopback by default: Slack needs HTTPS, so a
+    #: reverse proxy on the same host fronts it; "0.0.0.0" (all addresses) in a container.
+    slack_http_host: str = Field(default="127.0.0.1", min_length=1, max_length=255)
     #: Where every Web API call goes: change it only to point the bot at a test double.
     slack_api_url: str = "https://slack.com/api/"
     #: Multi-workspace HTTP mode (OAuth v2 install): the app's client id and secret.

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot.metrics import DELIVERIES
 from bot.sending import ChannelGoneError, Sender, SendFailedError
@@ -49,6 +50,10 @@ FIRST_RETRY = dt.timedelta(minutes=1)
 RETOLD_AFTER = dt.timedelta(days=7)
 #: A pending row younger than this may still be in flight in another process.
 IN_FLIGHT = dt.timedelta(minutes=1)
+#: Alerts of one watch in one pass at most (``run.max_alerts_per_pass``).
+ALERTS_PER_PASS = 5
+#: Batches of new positions a watch reads in one pass (each of the library's WATCH_READ).
+WATCH_READS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +81,14 @@ class Outbox:
         *,
         grace: dt.timedelta = DEFAULT_GRACE,
         in_flight: dt.timedelta = IN_FLIGHT,
+        alerts_per_pass: int = ALERTS_PER_PASS,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.service = service
         self.senders = senders
         self.grace = grace
         self.in_flight = in_flight
+        self.alerts_per_pass = max(alerts_per_pass, 1)
         self.clock = clock
 
     async def run_once(self) -> Outcome:
@@ -109,94 +116,176 @@ class Outbox:
     # -- watch alerts -------------------------------------------------------------------------
 
     async def _watch_alerts(self, now: dt.datetime) -> None:
-        """Each watched actor's new statements since the watch last looked: one alert per
-        statement (however many outlets report it), written before it is sent. The watch's
-        mark moves past them once every alert is settled, so one left pending (a crash, an
-        error) is sent again, with its nonce, at a later pass."""
+        """Each watched actor's new statements since the watch last looked, told once each
+        (however many outlets report it) and folded: one alert per article, at most
+        ``alerts_per_pass`` alerts per watch, the last of them telling every statement left
+        over. Every statement's row is written before its alert is sent; the watch's mark
+        moves past them once every alert is settled, so one left pending (a crash, an error)
+        is sent again, with its nonce, at a later pass."""
         store = self.service.store
         for watch in store.list_watches():
             if watch.id is None or watch.platform not in self.senders:
                 continue
-            news = await asyncio.to_thread(
-                watch_news, store, self.service.resolver, watch.actor_key, watch.topic_key,
-                watch.seen_position_id,
-            )  # fmt: skip
-            settled = True
-            for statement in reversed(news.statements):  # oldest first
-                alert, resend, done = self._claim_alert(watch.id, statement, now)
-                if alert is not None:
-                    view = alert_view(statement, *self._actor(watch))
-                    done = await self._send_alert(watch, alert, view, resend=resend)
-                settled = settled and done
-            if settled:
-                store.mark_watch_seen(watch.id, news.newest_id)
+            statements, newest = await self._watch_news(watch)
+            if await self._alert_watch(watch, statements, now):
+                store.mark_watch_seen(watch.id, newest)
 
-    def _claim_alert(
-        self, watch_id: int, statement: WatchedStatement, now: dt.datetime
-    ) -> tuple[WatchAlert | None, bool, bool]:
-        """(the alert to send now or None, whether it may have been sent before, whether it
-        is settled already). A statement told lately in other words is settled."""
-        store = self.service.store
+    async def _watch_news(self, watch: Watch) -> tuple[list[WatchedStatement], int]:
+        """The watch's new statements, oldest first, and the newest position read: up to
+        :data:`WATCH_READS` reads of the library's batch, so one long article is one alert."""
+        found: dict[str, WatchedStatement] = {}
+        after = watch.seen_position_id
+        for _ in range(WATCH_READS):
+            news = await asyncio.to_thread(
+                watch_news, self.service.store, self.service.resolver, watch.actor_key,
+                watch.topic_key, after,
+            )  # fmt: skip
+            for statement in reversed(news.statements):  # oldest first
+                found.setdefault(statement.key, statement)
+            if news.newest_id == after:
+                break
+            after = news.newest_id
+        ordered = sorted(found.values(), key=lambda statement: statement.item.stated_at)
+        return ordered, after
+
+    async def _alert_watch(
+        self, watch: Watch, statements: list[WatchedStatement], now: dt.datetime
+    ) -> bool:
+        """Send the watch's alerts of this pass; whether every statement is settled."""
+        # Hundreds of statements are hundreds of queries: in a thread, so the adapters'
+        # connections stay served.
+        alerts, settled = await asyncio.to_thread(self._plan_alerts, watch, statements, now)
+        for alert in alerts:
+            view = alert_view(
+                alert.statements, *self._actor(watch), articles=len(_by_article(alert.statements))
+            )
+            done = await self._send_alert(watch, alert.rows, view, resend=alert.resend)
+            if done is None:  # the channel is gone, and the watch with it
+                return False
+            settled = settled and done
+        return settled
+
+    def _plan_alerts(
+        self, watch: Watch, statements: list[WatchedStatement], now: dt.datetime
+    ) -> tuple[list[_Alert], bool]:
+        """The alerts to send in this pass, their rows written (those left pending first, as
+        they were), and whether no statement is left for a later pass."""
+        assert watch.id is not None
+        settled = True
+        owed: dict[str, list[tuple[WatchAlert, WatchedStatement]]] = {}  # by nonce
+        fresh: list[WatchedStatement] = []
+        for statement in statements:
+            state, found = self._alert_state(watch.id, statement, fresh, now)
+            if found is not None:
+                owed.setdefault(found.nonce, []).append((found, statement))
+            elif state == "new":
+                fresh.append(statement)
+            settled = settled and state != "in flight"
+        alerts = [
+            _Alert([a for a, _ in rows], [s for _, s in rows], True) for rows in owed.values()
+        ]
+        room = self.alerts_per_pass - len(alerts)
+        if fresh and room <= 0:
+            return alerts, False  # the next pass tells them
+        for group in _fold(_by_article(fresh), room) if fresh else []:
+            rows = self._claim_alerts(watch.id, group, now)
+            claimed = {row.period for row in rows}
+            if rows:
+                alerts.append(_Alert(rows, [s for s in group if s.key in claimed], False))
+        return alerts, settled
+
+    def _alert_state(
+        self,
+        watch_id: int,
+        statement: WatchedStatement,
+        fresh: list[WatchedStatement],
+        now: dt.datetime,
+    ) -> tuple[str, WatchAlert | None]:
+        """Whether the statement is "new", "told" (sent, given up, or told lately in other
+        words), "pending" (its alert to send again: the row is given) or "in flight"."""
         key = statement.key
-        told = store.watch_alerts_like(watch_id, statement.bucket, now - RETOLD_AFTER)
-        if any(a.period != key and a.claim and statement.same_claim(a.claim) for a in told):
-            return None, False, True
-        try:
-            nonce = f"w{watch_id}-{key[:16]}"  # per watch: two channels' alerts are two messages
+        if any(o.bucket == statement.bucket and statement.same_claim(o.claim) for o in fresh):
+            return "told", None  # in other words earlier in this pass: one alert tells both
+        found = self.service.store.find_watch_alert(watch_id, key)
+        if found is None:
+            told = self.service.store.watch_alerts_like(
+                watch_id, statement.bucket, now - RETOLD_AFTER
+            )
+            if any(a.claim and statement.same_claim(a.claim) for a in told):
+                return "told", None
+            return "new", None
+        if found.status is not DeliveryStatus.PENDING:
+            return "told", None
+        if now < found.created_at + _wait(found.attempts, self.in_flight):
+            return "in flight", None  # maybe still being sent elsewhere
+        return "pending", found
+
+    def _claim_alerts(
+        self, watch_id: int, group: list[WatchedStatement], now: dt.datetime
+    ) -> list[WatchAlert]:
+        """Write the rows of one alert, one per statement, all with the alert's nonce; a
+        statement another process claimed meanwhile is left to it."""
+        alerts: list[WatchAlert] = []
+        for statement in group:
+            # per watch: two channels' alerts are two messages
+            nonce = alerts[0].nonce if alerts else f"w{watch_id}-{statement.key[:16]}"
             alert = WatchAlert(
-                watch_id=watch_id, period=key, nonce=nonce, created_at=now,
+                watch_id=watch_id, period=statement.key, nonce=nonce, created_at=now,
                 bucket=statement.bucket, claim=statement.claim,
             )  # fmt: skip
-            return store.add_watch_alert(alert), False, False
-        except DeliveryExistsError:
-            found = store.find_watch_alert(watch_id, key)
-        if found is None or found.status is not DeliveryStatus.PENDING:
-            return None, False, True
-        if now < found.created_at + _wait(found.attempts, self.in_flight):
-            return None, False, False  # maybe still in flight elsewhere
-        return found, True, False
+            try:
+                alerts.append(self.service.store.add_watch_alert(alert))
+            except DeliveryExistsError:
+                continue
+        return alerts
 
     def _actor(self, watch: Watch) -> tuple[str, str]:
         actor = self.service.vocabulary.actors.get(watch.actor_key)
         return (actor.name if actor is not None else watch.actor_key), watch.actor_key
 
     async def _send_alert(
-        self, watch: Watch, alert: WatchAlert, view: View, *, resend: bool
-    ) -> bool:
-        """Send the alert and mark it; whether it is settled (sent, or given up)."""
+        self, watch: Watch, rows: list[WatchAlert], view: View, *, resend: bool
+    ) -> bool | None:
+        """Send one alert and mark its rows: whether it is settled (sent, or given up); None
+        when the channel is gone (the watch is removed)."""
         store = self.service.store
+        first = rows[0]
         try:
             ids = await self.senders[watch.platform].send(
                 watch.channel_id,
                 view,
-                nonce=alert.nonce,
+                nonce=first.nonce,
                 workspace_id=watch.workspace_id,
                 resend=resend,
             )
         except ChannelGoneError as error:
-            store.update_watch_alert(dataclasses.replace(
-                alert, status=DeliveryStatus.FAILED, attempts=alert.attempts + 1, error=str(error)
-            ))  # fmt: skip
+            await self._mark(rows, status=DeliveryStatus.FAILED, error=str(error))
             assert watch.id is not None
             store.delete_watch(watch.id)
             log.warning("stopped watch %s: %s", watch.id, error)
             _count_alert("failed")
-            return True
+            return None
         except SendFailedError as error:
-            attempts = alert.attempts + 1
+            attempts = first.attempts + 1
             status = DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
-            store.update_watch_alert(
-                dataclasses.replace(alert, status=status, attempts=attempts, error=str(error))
-            )
-            log.warning("watch alert %s, attempt %d: %s", alert.id, attempts, error)
+            await self._mark(rows, status=status, error=str(error))
+            log.warning("watch alert %s, attempt %d: %s", first.nonce, attempts, error)
             _count_alert("failed" if status is DeliveryStatus.FAILED else "retrying")
             return status is DeliveryStatus.FAILED
-        store.update_watch_alert(dataclasses.replace(
-            alert, status=DeliveryStatus.SENT, attempts=alert.attempts + 1, sent_at=self.clock(),
-            message_ids=ids, error=None,
-        ))  # fmt: skip
+        await self._mark(rows, status=DeliveryStatus.SENT, sent_at=self.clock(), message_ids=ids)
         _count_alert("sent")
         return True
+
+    async def _mark(self, rows: list[WatchAlert], **changes: Any) -> None:
+        """Record one try of an alert on each of its rows (in a thread: they may be many)."""
+
+        def mark() -> None:
+            for row in rows:
+                self.service.store.update_watch_alert(
+                    dataclasses.replace(row, attempts=row.attempts + 1, **changes)
+                )
+
+        await asyncio.to_thread(mark)
 
     def _claim(
         self, subscription: Subscription, due: DueDigest, now: dt.datetime
@@ -331,6 +420,38 @@ class Outbox:
         )  # fmt: skip
         store.update_delivery(done)
         return "sent", done
+
+
+@dataclass(slots=True)
+class _Alert:
+    """One alert to send: its rows (one per statement, one nonce) and its statements."""
+
+    rows: list[WatchAlert]
+    statements: list[WatchedStatement]
+    resend: bool
+
+
+def _article(statement: WatchedStatement) -> int:
+    """The article a statement is grouped by: its first report's (the lowest id)."""
+    return min((source.article_id for source in statement.item.sources), default=0)
+
+
+def _by_article(statements: list[WatchedStatement]) -> list[list[WatchedStatement]]:
+    """The statements grouped by article, in the order the articles first appear."""
+    groups: dict[int, list[WatchedStatement]] = {}
+    for statement in statements:
+        groups.setdefault(_article(statement), []).append(statement)
+    return list(groups.values())
+
+
+def _fold(groups: list[list[WatchedStatement]], room: int) -> list[list[WatchedStatement]]:
+    """At most ``room`` alerts: one per article, and when there are more articles than
+    that, the last alert tells every statement left over (nothing waits for a later pass:
+    a desk wants the news now, not a trickle)."""
+    if len(groups) <= room:
+        return groups
+    kept = groups[: room - 1]
+    return [*kept, [statement for group in groups[room - 1 :] for statement in group]]
 
 
 def _count_alert(outcome: str) -> None:

@@ -13,6 +13,7 @@ discord.py's ``len(embed)`` counts, so the limits hold however Discord counts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import deque
@@ -45,6 +46,8 @@ from bot.views._types import (
 from bot.views.wording import (
     STANCE_VERBS,
     TROUBLE_WORDS,
+    alert_more,
+    alert_title,
     filters_in_words,
     speaker_label,
 )
@@ -102,6 +105,8 @@ DIGEST_POSITIONS_SHOWN = 3
 SUGGESTIONS_SHOWN = 10
 #: Longer URLs are not linked (they would eat the text's room); the outlet's name stays.
 LINK_URL_LIMIT = 400
+#: Room an alert keeps in its description for its "and N more" line.
+ALERT_MORE_ROOM = 200
 #: A part of a long card only starts in a message with at least this much room left.
 MIN_PART_ROOM = 1000
 
@@ -480,15 +485,24 @@ def _code(text: str) -> str:
 
 
 def _alert(view: AlertView) -> _Card:
+    """One embed: the change, the first statement, then as many of the others (shorter) as
+    keep the description within its limit; the rest counted, so an alert is one message."""
     units = [] if view.change is None else [_change(view.change)]
     units.append(_statement(view.item, by_actor=True))
-    title = (
-        f"New statement by {view.actor}"
-        if view.change is None
-        else f"{view.actor} changed its stance on {view.change.topic}"
-    )
+    used = sum(_width(unit) + 1 for unit in units)
+    hidden = view.more
+    for other in view.others:
+        unit = _statement(other, by_actor=True, claim_limit=FIELD_CLAIM_LIMIT, sources_shown=1)
+        if used + _width(unit) + 1 > DESCRIPTION_LIMIT - ALERT_MORE_ROOM:
+            hidden += 1
+            continue
+        units.append(unit)
+        used += _width(unit) + 1
+    more = alert_more(dataclasses.replace(view, more=hidden))
+    if more is not None:
+        units.append(f"*{_text(more, NAME_LIMIT)}*")
     return _Card(
-        title=title,
+        title=alert_title(view),
         colour=ALERT_COLOUR,
         units=tuple(units),
         url=_first_url(view.item.sources),

@@ -241,12 +241,13 @@ async def _apologise(respond: Respond, name: str) -> None:
 
 def _home_listener(service: Service) -> Callable[..., Awaitable[None]]:
     async def listener(event: Mapping[str, Any], context: Any, client: AsyncWebClient) -> None:
-        if event.get("tab") not in (None, "home"):
-            return
+        user = event.get("user")
+        if event.get("tab") not in (None, "home") or not isinstance(user, str) or not user:
+            return  # another tab, or not Slack's shape: nothing to show
         team_id = str(context.get("team_id") or "")
         views = await asyncio.to_thread(workspace_home, service, Platform.SLACK, team_id)
         await client.views_publish(
-            user_id=str(event["user"]), view={"type": "home", "blocks": home_blocks(views)}
+            user_id=user, view={"type": "home", "blocks": home_blocks(views)}
         )
 
     return listener

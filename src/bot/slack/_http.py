@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -83,23 +84,70 @@ def signed(key: bytes, body: bytes, headers: Mapping[str, str]) -> bool:
 
 
 def is_slack_payload(body: bytes, content_type: str) -> bool:
-    """Whether ``body`` is one of the things Slack posts: a slash command or an interaction
-    (a form), or an Events API callback (JSON with a type)."""
+    """Whether ``body`` is one of the things Slack posts, in the shape bolt reads without
+    failing: a slash command (a form), an interaction (a form with a JSON ``payload``), or an
+    Events API callback (JSON with a type). A signed body of another shape (an interaction
+    without actions, an event that is not an object, JSON nested too deep) is refused with a
+    400, never handed to bolt to fail with a 500."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return False
     if content_type == "application/json":
         data = _json(text)
-        return isinstance(data, dict) and isinstance(data.get("type"), str)
+        return isinstance(data, dict) and _well_formed(data)
     form = parse_qs(text)
     if "payload" in form:
-        return isinstance(_json(form["payload"][0]), dict)
-    return "command" in form or "ssl_check" in form
+        payload = _json(form["payload"][0]) if len(form["payload"]) == 1 else None
+        return isinstance(payload, dict) and _well_formed(payload)
+    if "ssl_check" in form:
+        return True
+    return "command" in form and _command_well_formed(form)
+
+
+#: What a slash command always carries, each a non-empty string.
+_COMMAND_FIELDS = ("command", "team_id", "user_id", "channel_id", "response_url")
+#: Parts of a payload that bolt reads as objects when they are there (null is allowed).
+_OBJECT_FIELDS = ("team", "user", "channel", "enterprise", "container", "message", "view")
+#: Payload types that bolt reads ``actions[0]`` of, and those it reads ``view`` of.
+_ACTION_TYPES = frozenset({"block_actions", "interactive_message", "attachment_action"})
+_VIEW_TYPES = frozenset({"view_submission", "view_closed"})
+
+
+def _command_well_formed(form: Mapping[str, list[str]]) -> bool:
+    values = [form.get(field, [""]) for field in _COMMAND_FIELDS]
+    return all(len(value) == 1 and value[0] for value in values) and form["command"][0][0] == "/"
+
+
+def _well_formed(data: dict[str, Any]) -> bool:
+    """Whether a JSON payload has a type and the shape bolt reads."""
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        return False
+    if any(not isinstance(data.get(field), dict | None) for field in _OBJECT_FIELDS):
+        return False
+    if kind == "event_callback" and not _objects(data.get("event"), "type"):
+        return False
+    if (kind in _ACTION_TYPES or "actions" in data) and not _list_of_objects(data.get("actions")):
+        return False
+    if kind in _VIEW_TYPES and not isinstance(data.get("view"), dict):
+        return False
+    return "authorizations" not in data or _list_of_objects(data["authorizations"], empty=True)
+
+
+def _objects(value: object, key: str) -> bool:
+    """Whether ``value`` is an object whose ``key`` is a string."""
+    return isinstance(value, dict) and isinstance(value.get(key), str)
+
+
+def _list_of_objects(value: object, *, empty: bool = False) -> bool:
+    if not isinstance(value, list) or (not value and not empty):
+        return False
+    return all(isinstance(item, dict) for item in value)
 
 
 def _json(text: str) -> object:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
         return None

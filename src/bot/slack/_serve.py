@@ -20,13 +20,14 @@ from digests.service import Service
 log = logging.getLogger(__name__)
 
 
-async def serve(service: Service, settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: S104 - HTTP mode serves Slack
-    """Answer Slack until cancelled, in the mode the credentials choose."""
+async def serve(service: Service, settings: Settings, *, host: str | None = None) -> None:
+    """Answer Slack until cancelled, in the mode the credentials choose; HTTP mode listens on
+    ``host``, else on ``settings.slack_http_host``."""
     mode = settings.slack_mode()
     if mode == "socket":
         await _socket_mode(service, settings)
     elif mode in ("http", "oauth"):
-        await _http_mode(service, settings, host)
+        await _http_mode(service, settings, host or settings.slack_http_host)
     else:
         raise ValueError("Slack is not configured")
 
@@ -58,7 +59,7 @@ async def _http_mode(service: Service, settings: Settings, host: str) -> None:
     try:
         site = web.TCPSite(runner, host, settings.slack_http_port)
         await site.start()
-        log.info("serving Slack over HTTP on port %d", settings.slack_http_port)
+        log.info("serving Slack over HTTP on %s port %d", host, settings.slack_http_port)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

@@ -20,6 +20,7 @@ units, never less than the code points slack_sdk and Slack count.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -59,6 +60,8 @@ from bot.views._types import (
 from bot.views.wording import (
     STANCE_VERBS,
     TROUBLE_WORDS,
+    alert_more,
+    alert_title,
     filters_in_words,
     speaker_label,
 )
@@ -98,6 +101,8 @@ MESSAGE_TEXT_BUDGET = 8000
 
 #: A statement's claim in a list of statements.
 CLAIM_LIMIT = 800
+#: The text of an alert's statements together: well within one message.
+ALERT_TEXT_BUDGET = 6000
 #: A claim among a digest story's key positions.
 STORY_CLAIM_LIMIT = 300
 #: A name inside a line: a speaker, an outlet, a topic, an actor, a list entry's title.
@@ -251,11 +256,13 @@ def _fallback(view: View) -> str:
         summary = f"{view.title}: {entries}" if view.items else f"{view.title}: {view.empty_text}"
     elif isinstance(view, AlertView):
         verb = STANCE_VERBS.get(view.item.stance, view.item.stance)
-        summary = (
-            f"New statement by {view.actor}: {speaker_label(view.item, by_actor=True)} {verb}"
-            if view.change is None
-            else f"{view.actor} changed its stance on {view.change.topic}: now {verb}"
-        )
+        if view.statements > 1:
+            summary = alert_title(view)
+        elif view.change is None:
+            who = speaker_label(view.item, by_actor=True)
+            summary = f"New statement by {view.actor}: {who} {verb}"
+        else:
+            summary = f"{view.actor} changed its stance on {view.change.topic}: now {verb}"
     else:
         assert_never(view)
     return summary.strip() or "newsdigest"
@@ -576,17 +583,23 @@ def _code(text: str) -> str:
 
 
 def _alert(view: AlertView) -> _Card:
-    title = (
-        f"New statement by {view.actor}"
-        if view.change is None
-        else f"{view.actor} changed its stance on {view.change.topic}"
-    )
-    change = () if view.change is None else (_change(view.change),)
-    return _Card(
-        title=title,
-        style=_Title.HEADER,
-        parts=(*change, _statement(view.item, by_actor=True)),
-    )
+    """The change, the first statement, then as many of the others (shorter) as keep the
+    alert well within one message; the rest counted, so an alert is one message."""
+    parts = [] if view.change is None else [_change(view.change)]
+    parts.append(_statement(view.item, by_actor=True))
+    used = sum(_width(part) for part in parts)
+    hidden = view.more
+    for other in view.others:
+        part = _statement(other, by_actor=True, claim_limit=STORY_CLAIM_LIMIT, sources_shown=1)
+        if used + _width(part) > ALERT_TEXT_BUDGET:
+            hidden += 1
+            continue
+        parts.append(part)
+        used += _width(part)
+    more = alert_more(dataclasses.replace(view, more=hidden))
+    if more is not None:
+        parts.append(f"_{_text(more, NAME_LIMIT)}_")
+    return _Card(title=alert_title(view), style=_Title.HEADER, parts=tuple(parts))
 
 
 # -- sources and links ----------------------------------------------------------------------------

@@ -234,14 +234,32 @@ class ListView:
         return not self.items
 
 
+#: The statements one alert lists at most; the rest of its statements are counted.
+ALERT_STATEMENTS_SHOWN = 5
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertView:
-    """A watched actor stated something new; ``change``: its stance on the topic changed."""
+    """A watched actor stated something new; ``change``: its stance on the topic changed.
+
+    One alert tells every new statement of one article (``item`` first, then ``others``, at
+    most :data:`ALERT_STATEMENTS_SHOWN` listed, ``more`` counted), or, at the end of a pass
+    that reached its cap of alerts, every statement left over (``articles`` of them)."""
 
     actor: str
     actor_id: str
     item: PositionItemView
     change: StanceChangeView | None = None
+    others: tuple[PositionItemView, ...] = ()
+    #: Statements told by this alert but not listed.
+    more: int = 0
+    #: The articles its statements come from: more than one only in the pass's last alert.
+    articles: int = 1
+
+    @property
+    def statements(self) -> int:
+        """How many statements this alert tells."""
+        return 1 + len(self.others) + self.more
 
 
 #: Every view a renderer must handle.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.views._types import (
+    ALERT_STATEMENTS_SHOWN,
     AlertView,
     ErrorView,
     PositionItemView,
@@ -59,13 +60,20 @@ def positions_view(result: PositionsResult) -> PositionsView:
     )
 
 
-def alert_view(statement: WatchedStatement, actor_name: str, actor_id: str) -> AlertView:
-    """A watched actor's new statement, with its change of stance if it is one."""
-    change = statement.change
+def alert_view(
+    statements: Sequence[WatchedStatement], actor_name: str, actor_id: str, *, articles: int = 1
+) -> AlertView:
+    """A watched actor's new statements (one or more, oldest first) as one alert: a change of
+    stance leads, at most :data:`ALERT_STATEMENTS_SHOWN` are listed and the rest counted."""
+    assert statements, "an alert tells at least one statement"
+    ordered = sorted(statements, key=lambda statement: statement.change is None)  # stable
+    shown = ordered[:ALERT_STATEMENTS_SHOWN]
+    items = position_item_views(statement.item for statement in shown)
+    change = shown[0].change
     return AlertView(
         actor=actor_name,
         actor_id=actor_id,
-        item=position_item_views([statement.item])[0],
+        item=items[0],
         change=None
         if change is None
         else StanceChangeView(
@@ -77,6 +85,9 @@ def alert_view(statement: WatchedStatement, actor_name: str, actor_id: str) -> A
             now_at=change.now_at,
             claim=change.now_claim,
         ),
+        others=items[1:],
+        more=len(ordered) - len(shown),
+        articles=articles,
     )
 
 

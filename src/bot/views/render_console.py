@@ -29,7 +29,14 @@ from bot.views._types import (
     StoryView,
     View,
 )
-from bot.views.wording import STANCE_VERBS, TROUBLE_WORDS, filters_in_words, speaker_label
+from bot.views.wording import (
+    STANCE_VERBS,
+    TROUBLE_WORDS,
+    alert_more,
+    alert_title,
+    filters_in_words,
+    speaker_label,
+)
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
@@ -322,9 +329,11 @@ def _list(view: ListView, style: _Style) -> Iterator[str]:
 
 def _alert(view: AlertView, style: _Style) -> Iterator[str]:
     esc = style.escape
-    if view.change is None:
-        yield style.heading(f"New statement by {esc(view.actor)}", 1)
-    else:
-        yield style.heading(f"{esc(view.actor)} changed its stance on {esc(view.change.topic)}", 1)
+    yield style.heading(esc(alert_title(view)), 1)
+    if view.change is not None:
         yield _change(view.change, style)
-    yield from _item(view.item, style, by_actor=True)
+    for item in (view.item, *view.others):
+        yield from _item(item, style, by_actor=True)
+    more = alert_more(view)
+    if more is not None:
+        yield esc(more)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.views._types import DigestView, PositionItemView
+from bot.views._types import AlertView, DigestView, PositionItemView
 
 #: How a stance reads after a name: "Russia rejects: ...".
 STANCE_VERBS = {
@@ -53,3 +53,22 @@ def filters_in_words(view: DigestView) -> str:
     if view.exclude_keywords:
         parts.append(f"excluding: {', '.join(view.exclude_keywords)}")
     return "; ".join(parts)
+
+
+def alert_title(view: AlertView) -> str:
+    """An alert's title: one statement, several of one article, or the pass's leftovers."""
+    count = view.statements
+    if view.articles > 1:
+        return f"{count} new statements by {view.actor} in {view.articles} articles"
+    if count > 1:
+        return f"{count} new statements by {view.actor} in one article"
+    if view.change is not None:
+        return f"{view.actor} changed its stance on {view.change.topic}"
+    return f"New statement by {view.actor}"
+
+
+def alert_more(view: AlertView) -> str | None:
+    """The line that counts what an alert does not list, if it leaves any out."""
+    if view.more <= 0:
+        return None
+    return f"and {view.more} more" + (" statements" if view.more > 1 else " statement")
