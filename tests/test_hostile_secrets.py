@@ -189,3 +189,15 @@ def test_the_mask_takes_linear_time_on_hostile_text() -> None:
     started = time.monotonic()
     mask_secrets(hostile + "." * 1_000_000 + "a" * 25 + "." * 500_000)
     assert time.monotonic() - started < 10  # a correctness guard, not a speed goal
+
+
+@pytest.mark.parametrize("log_format", FORMATS)
+def test_feed_text_in_a_log_line_reaches_no_terminal_as_escapes_or_markup(log_format: str) -> None:
+    with real_log(log_format, Settings()) as log:
+        logging.getLogger("digests.fetch").warning(
+            "disabled %s: %s", "http://feeds.example/x.xml", "title \x1b[2J\x1b]8;;http://x\x07[/]"
+        )
+    written = log.getvalue()
+    assert "\x1b" not in written
+    assert "\x07" not in written
+    assert "[/]" in written  # shown as typed, not read as markup

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
 from bot import cli_output
@@ -87,14 +86,21 @@ class App:
 def _setup_logging(level: str, log_format: str = "text", settings: Settings | None = None) -> None:
     """One handler on the root logger, masking tokens, codes, tickets and the secrets of
     ``settings`` in every record it writes (the libraries' too)."""
-    from bot.logs import JsonFormatter, SecretMask, configured_secrets  # noqa: PLC0415
+    from bot.logs import (  # noqa: PLC0415
+        JsonFormatter,
+        SafeRichHandler,
+        SecretMask,
+        configured_secrets,
+    )
 
     handler: logging.Handler
     if log_format == "json":
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
     else:
-        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+        handler = SafeRichHandler(
+            console=Console(stderr=True), show_path=False, rich_tracebacks=False
+        )
     handler.addFilter(SecretMask(configured_secrets(settings) if settings else ()))
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     # APScheduler logs every run of every job at INFO: the jobs log what they did themselves.

@@ -12,8 +12,11 @@ import re
 from collections.abc import Iterable
 
 from pydantic import SecretStr
+from rich.console import ConsoleRenderable
+from rich.logging import RichHandler
 
 from bot.settings import Settings
+from bot.terminal import terminal_text
 
 #: What replaces a secret.
 MASK = "***"
@@ -116,3 +119,12 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class SafeRichHandler(RichHandler):
+    """The terminal's log handler: a message (which may quote a feed's title, URL or error)
+    reaches the terminal without control characters or escape sequences, and is never read as
+    Rich markup."""
+
+    def render_message(self, record: logging.LogRecord, message: str) -> ConsoleRenderable:
+        return super().render_message(record, terminal_text(message))
