@@ -226,15 +226,17 @@ def _tree_rss(root: int) -> int:
 def _measure(command: list[str], env: dict[str, str]) -> dict[str, object]:
     timed = ["/usr/bin/time", "-v", *command]
     started = time.monotonic()
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        timed, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, _tree_rss(process.pid))
-        time.sleep(SAMPLE_SECONDS)
-    out, err = process.communicate()
-    seconds = time.monotonic() - started
+    # Files, not pipes: --json can print megabytes, and a full pipe would stop the CLI.
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(timed, env=env, stdout=stdout, stderr=stderr)  # noqa: S603
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(SAMPLE_SECONDS)
+        seconds = time.monotonic() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
     max_rss_kb = next(
         (int(line.split(":")[1]) for line in err.splitlines() if "Maximum resident" in line), 0
     )

@@ -331,3 +331,14 @@ async def test_a_deeply_nested_json_feed_fails_alone_in_a_poll(
     assert results[0].status is PollStatus.UNCHANGED
     assert results[1].status is PollStatus.FAILED
     assert results[1].error == "not a feed: JSON nested too deeply"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1"])  # fast path, then feedparser
+def test_xml_nested_200000_deep_is_not_a_feed(encoding: str) -> None:
+    nested = "<a>" * 200_000 + "</a>" * 200_000
+    body = (
+        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>x</title>'
+        f"<item><title>t</title><description>{nested}</description></item></channel></rss>"
+    )
+    with pytest.raises(NotAFeedError, match="nested too deeply"):
+        parse_feed(body.encode(), {}, "https://x.example/")
