@@ -7,12 +7,14 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 from click.testing import CliRunner
 
@@ -80,7 +82,21 @@ async def poller(store: Store, workers: ThreadPoolExecutor) -> AsyncIterator[Pol
 # -- 1. no store query grows with input -------------------------------------------------------
 
 
+def default_sqlite_variable_limit(store: Store) -> None:
+    """SQLite's own default limit of bound variables (32,766 since 3.32) on every connection:
+    Python's bundled SQLite may be built with a higher one, and the store must not rely on it."""
+    if store.engine.dialect.name != "sqlite":
+        return
+
+    def limit(connection: sqlite3.Connection, _record: object) -> None:
+        connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+
+    sa.event.listen(store.engine, "connect", limit)
+    store.engine.dispose()
+
+
 def test_lookups_and_saves_of_a_feed_with_70000_items_work(store: Store) -> None:
+    default_sqlite_variable_limit(store)
     feed = store.add_feed(Feed(url="https://news.example/many.xml"))
     assert feed.id is not None
     entries = [article(feed.id, n) for n in range(MANY)]
