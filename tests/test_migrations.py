@@ -68,13 +68,22 @@ def test_the_head_revision_in_code_is_the_newest_migration_script() -> None:
 
 
 def test_0006_dates_the_positions_of_undated_articles(database_url: str) -> None:
-    from digests.model import UTC, Article, Feed, Position, Stance
+    from digests.model import UTC, Article, Position, Stance
+    from digests.store._tables import feeds
 
     seen = dt.datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     published = dt.datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     with Store.connect(database_url) as store:
-        store.upgrade("0005")  # 0006 changes no table: the store's methods work on 0005
-        feed_id = store.add_feed(Feed(url="https://news.example/feed.xml")).id or 0
+        store.upgrade("0005")  # 0006 changes no table: the store's methods work on 0005 ...
+        with store.engine.begin() as db:  # ... but for feeds, which 0011 gives a column
+            feed_row = feeds.insert().values(
+                url="https://news.example/feed.xml",
+                full_text="auto",
+                enabled=True,
+                added_at=seen,
+                failure_count=0,
+            )
+            feed_id = db.execute(feed_row).inserted_primary_key[0]
         articles = [
             Article(feed_id=feed_id, key=key, title=key, published_at=date, first_seen_at=seen)
             for key, date in (("undated", None), ("dated", published))

@@ -59,6 +59,12 @@ def print_feed_status(console: Console, feeds: Sequence[Feed]) -> None:
         console.print(f"      {terminal_line(feed.url)}", markup=False)
         console.print(f"      state         {terminal_line(_state(feed))}", markup=False)
         console.print(f"      last success  {when(feed.last_success_at)}", markup=False)
+        if feed.items_skipped:
+            console.print(
+                f"      skipped       {feed.items_skipped} oldest items in the last poll "
+                "(over fetch.max_items_per_poll)",
+                markup=False,
+            )
         if feed.failure_count or feed.last_error:
             console.print(
                 f"      last error    {terminal_line(feed.last_error or '')} "
@@ -87,6 +93,9 @@ def print_ingest_summary(
     table = Table("feed", "result", "new", "updated", "unchanged", "seen", "note")
     for result in results:
         note = result.error or (f"moved to {result.moved_to}" if result.moved_to else "")
+        if result.skipped:
+            note = f"{note}; " if note else ""
+            note += f"skipped {result.skipped} oldest items"
         table.add_row(
             plain(result.title or result.url),
             str(result.status),

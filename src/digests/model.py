@@ -143,6 +143,8 @@ class Feed:
     #: Consecutive failed polls; reset by a successful one.
     failure_count: int = 0
     last_error: str | None = None
+    #: Items the last successful poll left unread: beyond the cap on items per poll.
+    items_skipped: int = 0
 
     def __post_init__(self) -> None:
         _check_datetimes(self)

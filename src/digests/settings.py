@@ -39,6 +39,20 @@ class FetchSettings(BaseModel):
     full_text_min_chars: int = Field(default=600, ge=0, le=100_000)
     #: Processes that parse feeds and extract pages; 0 means one per CPU core.
     parse_workers: int = Field(default=0, ge=0, le=64)
+    #: Items read from one feed in one poll, the newest first (by date; undated ones after the
+    #: dated, in the document's order); the rest are skipped and counted on the feed's status.
+    max_items_per_poll: int = Field(default=2000, ge=1, le=100_000)
+    #: Article pages fetched for one feed in one poll (the feed's own text serves the rest).
+    max_pages_per_poll: int = Field(default=20, ge=0, le=1000)
+    #: Bytes of an article page read and given to the text extraction; the rest is dropped.
+    max_page_bytes: int = Field(default=1_000_000, ge=10_000, le=500_000_000)
+    #: Longest stored article text, in characters: a longer one is cut at a paragraph or
+    #: sentence end before this.
+    max_article_chars: int = Field(default=100_000, ge=1000, le=10_000_000)
+    #: Deadline for the whole poll of one feed, in seconds: its fetch and parsing, its pages
+    #: and their text extraction. The feed fails if its own fetch and parsing overrun; pages
+    #: not done by then are dropped, and those articles keep the feed's text.
+    poll_deadline_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
 #: The spaCy model newsdigest installs (a re-upload of en_core_web_sm 3.8.0, see docs/analysis.md).

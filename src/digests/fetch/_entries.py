@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from digests.fetch._text import html_to_text, one_line, shorten
 
 _TITLE_FROM_TEXT = 120
 _SUMMARY_FROM_TEXT = 400
+#: The defaults of FetchSettings.max_items_per_poll and max_article_chars, for callers without
+#: settings (tests, tools).
+MAX_ITEMS = 2000
+MAX_CHARS = 100_000
+_SENTENCE_ENDS = (". ", "! ", "? ", ".\n", "!\n", "?\n")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,8 @@ class ParsedFeed:
     #: feedparser's word for a document it read despite errors ("bozo"), else None.
     problem: str | None = None
     format: str = ""
+    #: Items of the document left unread by the cap on items per poll (the oldest).
+    skipped: int = 0
 
 
 def content_hash(title: str, url: str | None, summary: str, text: str) -> str:
@@ -81,10 +90,11 @@ def make_entry(
     author: str | None,
     published: dt.datetime | None,
     updated: dt.datetime | None,
+    max_chars: int = MAX_CHARS,
 ) -> ParsedEntry:
     url = web_link(base, link)
-    summary = html_to_text(summary_html)
-    text = html_to_text(content_html) if content_html else summary
+    summary = cut_text(html_to_text(summary_html), max_chars)
+    text = cut_text(html_to_text(content_html), max_chars) if content_html else summary
     summary = summary or shorten(" ".join(text.split()), _SUMMARY_FROM_TEXT)
     title = one_line(title_html) or shorten(" ".join(text.split()), _TITLE_FROM_TEXT)
     moment = published or updated
@@ -108,3 +118,39 @@ def unique_entries(entries: Iterable[ParsedEntry]) -> tuple[ParsedEntry, ...]:
     for entry in entries:
         seen.setdefault(entry.key, entry)
     return tuple(seen.values())
+
+
+def newest(
+    items: Sequence[T], date_of: Callable[[T], dt.datetime | None], limit: int
+) -> tuple[list[T], int]:
+    """The ``limit`` newest of ``items`` (by ``date_of``; undated ones rank after the dated,
+    in their order), kept in the document's order, and how many were left out.
+
+    Feeds are read whole, but only this many items become entries: a document of a few
+    megabytes can hold hundreds of thousands of tiny items.
+    """
+    if len(items) <= limit:
+        return list(items), 0
+    dated = [(date_of(item), index) for index, item in enumerate(items)]
+    ranked = sorted(dated, key=lambda pair: (pair[0] is None, _newest_first(pair[0]), pair[1]))
+    kept = sorted(index for _date, index in ranked[:limit])
+    return [items[index] for index in kept], len(items) - limit
+
+
+def _newest_first(moment: dt.datetime | None) -> float:
+    return -moment.timestamp() if moment is not None else 0.0
+
+
+def cut_text(text: str, limit: int) -> str:
+    """``text`` if it is at most ``limit`` characters; else its start, cut at the last
+    paragraph end, else sentence end, else space in the second half of the limit."""
+    if len(text) <= limit:
+        return text
+    window = text[:limit]
+    floor = limit // 2
+    cut = window.rfind("\n")
+    if cut < floor:
+        cut = max(window.rfind(end) + 1 for end in _SENTENCE_ENDS)
+    if cut < floor:
+        cut = window.rfind(" ")
+    return window[:cut].rstrip() if cut >= floor else window

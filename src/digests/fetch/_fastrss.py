@@ -25,7 +25,16 @@ from urllib.parse import urljoin
 import lxml.etree
 from feedparser.mixin import _FeedParserMixin
 
-from digests.fetch._entries import ParsedEntry, ParsedFeed, make_entry, unique_entries, web_link
+from digests.fetch._entries import (
+    MAX_CHARS,
+    MAX_ITEMS,
+    ParsedEntry,
+    ParsedFeed,
+    make_entry,
+    newest,
+    unique_entries,
+    web_link,
+)
 from digests.fetch._text import one_line
 from digests.model import UTC
 
@@ -116,9 +125,16 @@ class _NotPlainError(Exception):
     """Raised inside the fast path for anything it leaves to feedparser."""
 
 
-def read_plain_rss(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | None:
+def read_plain_rss(
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str,
+    *,
+    max_items: int = MAX_ITEMS,
+    max_chars: int = MAX_CHARS,
+) -> ParsedFeed | None:
     """The feed, if ``body`` is plain well-formed UTF-8 RSS 2.0; None to let feedparser read
-    it."""
+    it. Only the ``max_items`` newest items are read (see :func:`newest`)."""
     if not _utf8_as_served(body, headers):
         return None
     try:
@@ -131,7 +147,7 @@ def read_plain_rss(body: bytes, headers: Mapping[str, str], url: str) -> ParsedF
     if root.tag != "rss" or root.get("version") != "2.0" or _XML_BASE in root.attrib:
         return None
     try:
-        return _read_channel(_only_channel(root), url)
+        return _read_channel(_only_channel(root), url, max_items, max_chars)
     except _NotPlainError:
         return None
 
@@ -169,18 +185,20 @@ def _only_channel(root: lxml.etree._Element) -> lxml.etree._Element:
     return children[0]
 
 
-def _read_channel(channel: lxml.etree._Element, url: str) -> ParsedFeed:
+def _read_channel(
+    channel: lxml.etree._Element, url: str, max_items: int, max_chars: int
+) -> ParsedFeed:
     if _XML_BASE in channel.attrib:
         raise _NotPlainError
     title: str | None = None
     link: str | None = None
-    entries = []
+    items = []
     for child in channel:
         tag = child.tag
         if not isinstance(tag, str):
             continue
         if tag == "item":
-            entries.append(_read_item(child, url))
+            items.append(child)
         elif tag == "title":
             title = _once(title, _text(child))
         elif tag == "link":
@@ -192,12 +210,30 @@ def _read_channel(channel: lxml.etree._Element, url: str) -> ParsedFeed:
             raise _NotPlainError
     if link:  # feedparser repairs the entity look-alikes of a feed's link, not its &amp;
         link = _LINK_ENTITY.sub(r"&\g<1>", _resolve(url, link))
+    kept, skipped = newest(items, _item_date, max_items)
     return ParsedFeed(
         title=one_line(title or "") or None,
         site_url=web_link(url, link),
-        entries=unique_entries(entries),
+        entries=unique_entries(_read_item(item, url, max_chars) for item in kept),
         format="rss20",
+        skipped=skipped,
     )
+
+
+def _item_date(item: lxml.etree._Element) -> dt.datetime | None:
+    """An item's date for ranking it against the cap on items (its pubDate, else dc:date)."""
+    published = item.findtext("pubDate")
+    if published:
+        parsed = email.utils.parsedate_tz(published.strip())
+        with contextlib.suppress(OverflowError, ValueError, TypeError):
+            if parsed is not None:
+                return dt.datetime.fromtimestamp(email.utils.mktime_tz(parsed), UTC)
+    updated = item.findtext(f"{_DC}date")
+    if updated:
+        with contextlib.suppress(ValueError):
+            moment = dt.datetime.fromisoformat(updated.strip().replace("Z", "+00:00"))
+            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
 
 
 def _once(previous: str | None, value: str) -> str:
@@ -218,7 +254,7 @@ def _text(element: lxml.etree._Element) -> str:
     return text.translate(_CP1252)
 
 
-def _read_item(item: lxml.etree._Element, base: str) -> ParsedEntry:
+def _read_item(item: lxml.etree._Element, base: str, max_chars: int) -> ParsedEntry:
     if _XML_BASE in item.attrib:
         raise _NotPlainError
     fields: dict[str, lxml.etree._Element] = {}
@@ -249,6 +285,7 @@ def _read_item(item: lxml.etree._Element, base: str) -> ParsedEntry:
         author=texts.get("author"),
         published=_rfc822(texts["published"]) if "published" in texts else None,
         updated=_w3cdtf(texts["updated"]) if "updated" in texts else None,
+        max_chars=max_chars,
     )
 
 

@@ -212,12 +212,17 @@ class Fetcher:
         validators: Validators = Validators(),
         *,
         accept: str = FEED_ACCEPT,
+        keep_bytes: int | None = None,
     ) -> Response:
         """GET ``url`` within the deadline. Returns 200, 304 or 410 as a :class:`Response`;
-        raises :class:`FetchError` (or :class:`BlockedURLError`) for everything else."""
+        raises :class:`FetchError` (or :class:`BlockedURLError`) for everything else.
+
+        ``keep_bytes``: read only the body's first bytes (an article page, whose text is near
+        its start), and drop the rest instead of failing on the size cap.
+        """
         try:
             async with asyncio.timeout(self.settings.timeout_seconds):
-                return await self._follow(url, validators, accept)
+                return await self._follow(url, validators, accept, keep_bytes)
         except TimeoutError as error:
             limit = self.settings.timeout_seconds
             raise FetchError(url, f"no complete answer within {limit:g} s") from error
@@ -228,11 +233,13 @@ class Fetcher:
         except aiohttp.ClientError as error:
             raise FetchError(url, _client_error_reason(error)) from error
 
-    async def _follow(self, url: str, validators: Validators, accept: str) -> Response:
+    async def _follow(
+        self, url: str, validators: Validators, accept: str, keep_bytes: int | None
+    ) -> Response:
         current, permanent = url, True
         for _hop in range(self.settings.max_redirects + 1):
             check_url(current, allow_private=self.settings.allow_private_networks)
-            status, headers, body = await self._get(current, validators, accept)
+            status, headers, body = await self._get(current, validators, accept, keep_bytes)
             if status not in _REDIRECTS:
                 moved = current if permanent and current != url else None
                 lowered = {name.lower(): value for name, value in headers.items()}
@@ -247,7 +254,7 @@ class Fetcher:
         raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
 
     async def _get(
-        self, url: str, validators: Validators, accept: str
+        self, url: str, validators: Validators, accept: str, keep_bytes: int | None
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         assert self._session is not None, "use Fetcher as `async with Fetcher(...)`"
         headers = {"Accept": accept}
@@ -258,23 +265,30 @@ class Fetcher:
         async with self._session.get(url, headers=headers, allow_redirects=False) as response:
             body = b""
             if response.status == HTTPStatus.OK:
-                body = await self._read(url, response)
+                body = await self._read(url, response, keep_bytes)
             return response.status, response.headers, body
 
-    async def _read(self, url: str, response: aiohttp.ClientResponse) -> bytes:
+    async def _read(
+        self, url: str, response: aiohttp.ClientResponse, keep_bytes: int | None
+    ) -> bytes:
         limit = self.settings.max_bytes
-        if response.content_length is not None and response.content_length > limit:
+        too_long = response.content_length is not None and response.content_length > limit
+        if too_long and keep_bytes is None:
             raise TooLargeError(
                 url, f"body of {response.content_length} bytes is over the cap of {limit}"
             )
         decoder = _Decoder(response.headers.get("Content-Encoding", ""), limit, url)
-        raw_size, parts = 0, []
+        raw_size, size, parts = 0, 0, []
         async for chunk in response.content.iter_chunked(_CHUNK):
             raw_size += len(chunk)
             if raw_size > limit:
                 raise TooLargeError(url, f"body larger than {limit} bytes")
             parts.append(decoder.feed(chunk))
-        return b"".join(parts)
+            size += len(parts[-1])
+            if keep_bytes is not None and size >= keep_bytes:
+                break  # the rest is dropped; the connection is closed, not reused
+        body = b"".join(parts)
+        return body[:keep_bytes] if keep_bytes is not None else body
 
 
 def _answer(asked: str, response: Response) -> Response:

@@ -2,7 +2,9 @@
 
 A poll of one feed is an *attempt* (fetch, parse, fetch pages for short teasers; no writes)
 followed by a *record* (one transaction: the feed's fetch state and its entries, or its
-failure). A feed that fails never stops the others.
+failure). A feed that fails, in any step and for any reason, is recorded as failed and never
+stops the others. Everything one feed can cost is bounded: the items read, the pages fetched,
+the bytes and text of each page, and the time of the whole poll.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from digests.errors import FeedError
-from digests.fetch._entries import ParsedEntry, ParsedFeed
+from digests.fetch._entries import ParsedEntry, ParsedFeed, cut_text
 from digests.fetch._fulltext import extract_main_text
 from digests.fetch._http import (
     Fetcher,
@@ -75,6 +77,8 @@ class FeedResult:
     moved_to: str | None = None
     #: Ids of the new and updated articles: the analysis queue's newest work.
     article_ids: tuple[int, ...] = ()
+    #: Items of the feed left unread: beyond the cap on items per poll (the oldest).
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,8 @@ class FeedDisabled:
 class _Attempt:
     response: Response
     parsed: ParsedFeed | None  # None for 304 and 410
+    #: The event loop's time by which this feed's pages must be done.
+    deadline: float = float("inf")
 
 
 class Poller:
@@ -140,16 +146,22 @@ class Poller:
             return await self._poll_one(feed)
 
     async def _poll_one(self, feed: Feed) -> FeedResult:
+        """Attempt and record; any failure of either is this feed's failure, recorded with its
+        backoff, and never raised to the poll of the others."""
         try:
-            attempt = await self._attempt(feed)
+            return await self._record(feed, await self._attempt(feed))
         except FeedError as error:
-            return await self._record_failure(feed, error)
-        except Exception as error:  # a bug must not stop the other feeds
-            log.exception("unexpected error polling %s", feed.url)
-            return await self._record_failure(
-                feed, FeedError(feed.url, f"internal error: {error!r}")
-            )
-        return await self._record(feed, attempt)
+            failure = error
+        except Exception as error:  # a bug or a store error must not stop the other feeds
+            log.warning("polling %s failed: %s", feed.url, _one_line(error))
+            log.debug("the failure of %s in full", feed.url, exc_info=True)
+            failure = FeedError(feed.url, f"internal error: {_one_line(error)}")
+        try:
+            return await self._record_failure(feed, failure)
+        except Exception as error:  # the store is down: report it, keep polling the others
+            log.warning("could not record the failure of %s: %s", feed.url, _one_line(error))
+            reason = failure.message or str(failure)
+            return _result(feed, PollStatus.FAILED, error=reason)
 
     async def add(self, feed: Feed) -> FeedResult:
         """Add a new feed if it answers with a feed: a first poll that stores nothing on failure.
@@ -171,12 +183,29 @@ class Poller:
     # -- the attempt: no writes ---------------------------------------------------------------
 
     async def _attempt(self, feed: Feed) -> _Attempt:
+        """Fetch and parse within the poll's deadline; the pages get what is left of it."""
+        limit = self.settings.poll_deadline_seconds
+        deadline = asyncio.get_running_loop().time() + limit
+        try:
+            async with asyncio.timeout_at(deadline):
+                response, parsed = await self._fetch_and_parse(feed)
+        except TimeoutError:
+            raise FetchError(feed.url, f"not fetched and read within {limit:g} s") from None
+        return _Attempt(response, parsed, deadline)
+
+    async def _fetch_and_parse(self, feed: Feed) -> tuple[Response, ParsedFeed | None]:
         validators = Validators(feed.etag, feed.last_modified)
         response = await self.fetcher.fetch(feed.url, validators)
         if response.not_modified or response.gone:
-            return _Attempt(response, None)
+            return response, None
         parsed = await self._in(
-            self._workers, parse_feed, response.body, response.headers, response.url
+            self._workers,
+            parse_feed,
+            response.body,
+            response.headers,
+            response.url,
+            max_items=self.settings.max_items_per_poll,
+            max_chars=self.settings.max_article_chars,
         )
         if parsed.problem:
             log.info(
@@ -185,32 +214,53 @@ class Poller:
                 parsed.problem,
                 len(parsed.entries),
             )
-        return _Attempt(response, parsed)
+        if parsed.skipped:
+            log.info(
+                "%s has %d items; read the newest %d and skipped %d (fetch.max_items_per_poll)",
+                feed.url,
+                parsed.skipped + self.settings.max_items_per_poll,
+                self.settings.max_items_per_poll,
+                parsed.skipped,
+            )
+        return response, parsed
 
     def _needs_page(self, entry: ParsedEntry, mode: FullText) -> bool:
         if entry.url is None or mode is FullText.NEVER:
             return False
         return mode is FullText.ALWAYS or len(entry.text) < self.settings.full_text_min_chars
 
-    async def _full_text(self, entry: ParsedEntry) -> str | None:
+    async def _full_text(self, entry: ParsedEntry, deadline: float) -> str | None:
+        """The page's text, or None: a page that fails or is not done by ``deadline`` costs
+        that page only (its article keeps the feed's text)."""
         assert entry.url is not None
         try:
-            page = await self.fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
+            async with asyncio.timeout_at(deadline):
+                text = await self._page_text(entry.url)
+        except TimeoutError:
+            log.debug("no full text for %s: the poll's deadline passed", entry.url)
+            return None
         except FeedError as error:
             log.debug("no full text for %s: %s", entry.url, error)
             return None
+        except Exception as error:  # a page is optional: its failure costs the page, not the feed
+            log.warning("could not extract the text of %s: %s", entry.url, _one_line(error))
+            return None
+        return cut_text(text, self.settings.max_article_chars) if text else None
+
+    async def _page_text(self, url: str) -> str | None:
+        # Only the page's first max_page_bytes are read and extracted: the extraction's time
+        # grows with the page, and a running extraction cannot be stopped from here.
+        keep = self.settings.max_page_bytes
+        page = await self.fetcher.fetch(url, accept=PAGE_ACCEPT, keep_bytes=keep)
         if not page.body:
             return None
-        try:
-            return await self._in(self._workers, extract_main_text, page.body, page.url)
-        except Exception:  # a page is optional: its failure costs the page, not the feed
-            log.warning("could not extract the text of %s", entry.url, exc_info=True)
-            return None
+        return await self._in(self._workers, extract_main_text, page.body, page.url)
 
     async def _articles(
-        self, feed: Feed, entries: Sequence[ParsedEntry], first: bool
+        self, feed: Feed, entries: Sequence[ParsedEntry], first: bool, deadline: float
     ) -> list[Article]:
-        """Entries as articles; new or changed ones with a short text get their page's text.
+        """Entries as articles; new or changed ones with a short text get their page's text
+        (at most ``max_pages_per_poll`` pages, done by ``deadline``).
 
         On a feed's first poll no page is fetched: those entries are history, not news.
         """
@@ -225,8 +275,8 @@ class Poller:
                 e
                 for e in entries
                 if known.get(e.key) != e.content_hash and self._needs_page(e, feed.full_text)
-            ]
-            texts = await asyncio.gather(*(self._full_text(e) for e in wanted))
+            ][: self.settings.max_pages_per_poll]
+            texts = await asyncio.gather(*(self._full_text(e, deadline) for e in wanted))
             pages = {e.key: text for e, text in zip(wanted, texts, strict=True)}
         return [_article(feed.id, entry, pages.get(entry.key), now, first) for entry in entries]
 
@@ -246,7 +296,8 @@ class Poller:
             moved = _result(state, PollStatus.NOT_MODIFIED)
             return dataclasses.replace(moved, moved_to=response.moved_to)
         first = feed.last_success_at is None
-        articles = await self._articles(state, attempt.parsed.entries, first)
+        state = dataclasses.replace(state, items_skipped=attempt.parsed.skipped)
+        articles = await self._articles(state, attempt.parsed.entries, first, attempt.deadline)
         saved = await self._writes.run(self.store.record_poll, state, articles, first_poll=first)
         status = (
             PollStatus.FIRST_POLL
@@ -265,6 +316,7 @@ class Poller:
             unchanged=saved.unchanged,
             moved_to=response.moved_to,
             article_ids=(*saved.added, *saved.updated),
+            skipped=attempt.parsed.skipped,
         )
 
     async def _healthy_state(
@@ -404,6 +456,12 @@ def _article(
         content_hash=entry.content_hash,
         seen_on_first_poll=first,
     )
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception as one short line for the log and the feed's status."""
+    text = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _result(feed: Feed, status: PollStatus, *, error: str | None = None) -> FeedResult:

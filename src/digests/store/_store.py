@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Self, TypeVar
@@ -82,6 +83,16 @@ _KEPT_ON_UPDATE = (
     *_ANALYSIS_FIELDS,
 )
 T = TypeVar("T")
+#: Most values bound in one ``IN (...)``: a list from outside (a feed's entries) can be longer
+#: than the bind-parameter limits of PostgreSQL (65,535) and SQLite (32,766), so such lists are
+#: looked up in slices of this many, whatever their length.
+IN_CHUNK = 500
+
+
+def chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _values(record: Any, *, without: tuple[str, ...] = ("id",)) -> dict[str, Any]:
@@ -453,11 +464,13 @@ class Store:
 
     def known_hashes(self, feed_id: int, keys: Sequence[str]) -> dict[str, str]:
         """Content hashes of the stored articles of a feed that have these keys."""
-        query = sa.select(articles.c.key, articles.c.content_hash).where(
-            articles.c.feed_id == feed_id, articles.c.key.in_(keys)
-        )
-        with self._begin() as db:
-            return {row.key: row.content_hash for row in db.execute(query)}
+        query = sa.select(articles.c.key, articles.c.content_hash)
+        found: dict[str, str] = {}
+        with self._begin(write=False) as db:
+            for some in chunks(keys):
+                wanted = query.where(articles.c.feed_id == feed_id, articles.c.key.in_(some))
+                found.update((row.key, row.content_hash) for row in db.execute(wanted))
+        return found
 
     def _save_entries(
         self, db: sa.Connection, feed_id: int, entries: Sequence[Article]
@@ -482,20 +495,21 @@ class Store:
         columns = (articles.c.id, articles.c.key, articles.c.url, articles.c.content_hash)
         keys = [entry.key for entry in entries]
         found: dict[tuple[str, str | None], Any] = {}
-        for row in db.execute(
-            sa.select(*columns).where(articles.c.feed_id == feed_id, articles.c.key.in_(keys))
-        ):
-            found[("key", row.key)] = row
-        links = [entry.url for entry in entries if entry.url]
-        unique_links = {link for link in links if links.count(link) == 1}
+        of_feed = sa.select(*columns).where(articles.c.feed_id == feed_id)
+        for some in chunks(keys):
+            for row in db.execute(of_feed.where(articles.c.key.in_(some))):
+                found[("key", row.key)] = row
+        link_counts = Counter(entry.url for entry in entries if entry.url)
         orphans = [entry.url for entry in entries if ("key", entry.key) not in found]
-        by_url = [url for url in orphans if url in unique_links]
-        if by_url:
-            query = sa.select(*columns).where(
-                articles.c.feed_id == feed_id, articles.c.url.in_(by_url)
-            )
-            for row in db.execute(query.order_by(articles.c.id)):
-                found.setdefault(("url", row.url), row)
+        by_url = [url for url in orphans if url and link_counts[url] == 1]
+        # The lowest id per link: slices are read in id order, and the first row found stays.
+        rows = [
+            row
+            for some in chunks(by_url)
+            for row in db.execute(of_feed.where(articles.c.url.in_(some)))
+        ]
+        for row in sorted(rows, key=lambda row: row.id):
+            found.setdefault(("url", row.url), row)
         return found
 
     @staticmethod
@@ -792,12 +806,14 @@ class Store:
 
     @staticmethod
     def _attach(db: sa.Connection, story_id: int, article_ids: Sequence[int]) -> None:
-        if not article_ids:
-            return
-        result = db.execute(
-            articles.update().where(articles.c.id.in_(article_ids)).values(story_id=story_id)
-        )
-        if result.rowcount != len(set(article_ids)):
+        unique = list(dict.fromkeys(article_ids))
+        attached = 0
+        for some in chunks(unique):
+            result = db.execute(
+                articles.update().where(articles.c.id.in_(some)).values(story_id=story_id)
+            )
+            attached += result.rowcount
+        if attached != len(unique):
             raise ArticleNotFoundError(tuple(article_ids), "not every article exists")
 
     def get_story(self, story_id: int) -> Story:

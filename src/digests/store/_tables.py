@@ -45,6 +45,7 @@ feeds = sa.Table(
     sa.Column("next_check_at", UTCDateTime, index=True),
     sa.Column("failure_count", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text),
+    sa.Column("items_skipped", sa.Integer, nullable=False, server_default="0"),
 )
 
 stories = sa.Table(
