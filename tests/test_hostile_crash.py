@@ -73,8 +73,8 @@ async def _until(condition: Callable[[], bool], seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _finish(folder: Path, urls: list[str], *arguments: str) -> None:
-    process = await run_process.start(folder, *arguments, feeds=urls)
+async def _finish(folder: Path, urls: list[str], *arguments: str, **extra: str) -> None:
+    process = await run_process.start(folder, *arguments, feeds=urls, **extra)
     out, err = await asyncio.wait_for(process.communicate(), 300)
     assert process.returncode == 0, (out + err).decode(errors="replace")[-2000:]
 
@@ -121,12 +121,18 @@ async def test_an_ingest_killed_while_writing_a_large_feed_stores_all_of_it_or_n
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     items = 8_000  # some 3.7 MB: within the default size cap
+    every_item = {"NEWSDIGEST_FETCH__MAX_ITEMS_PER_POLL": str(items)}
     url = feed_server.serve("/large.xml", _feed(0, items))
     database = tmp_path / "run.db"
     for delay in (0.1, 0.3, 0.6, 1.0):  # after the body is served: parsing, then the one write
         served = len(feed_server.requests_to("/large.xml"))
         process = await run_process.start(
-            tmp_path, "ingest", "--no-analysis", feeds=[url], output=asyncio.subprocess.DEVNULL
+            tmp_path,
+            "ingest",
+            "--no-analysis",
+            feeds=[url],
+            output=asyncio.subprocess.DEVNULL,
+            **every_item,
         )
         await _until(lambda: len(feed_server.requests_to("/large.xml")) > served, 60)  # noqa: B023
         await asyncio.sleep(delay)
@@ -134,7 +140,7 @@ async def test_an_ingest_killed_while_writing_a_large_feed_stores_all_of_it_or_n
             process.send_signal(signal.SIGKILL)
         await process.wait()
         assert _counts(database)["per_feed"] in ([(1, 0, 0)], [(1, 1, items)])
-    await _finish(tmp_path, [url], "ingest", "--no-analysis")
+    await _finish(tmp_path, [url], "ingest", "--no-analysis", **every_item)
     assert _counts(database)["per_feed"] == [(1, 1, items)]
 
 
