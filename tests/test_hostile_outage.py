@@ -272,6 +272,19 @@ async def test_discord_unreachable_then_up_while_slack_refuses_and_the_feeds_go_
                 )
                 assert discord_api.commands(GUILD_ID)  # it logged in and registered
                 assert 'newsdigest_adapter_up{adapter="discord"} 1.0' in await metrics(metrics_port)
+            # The gateway drops (discord.py reconnects it): down, then up again.
+            await output.wait_for(
+                lambda: any(
+                    line.startswith("discord: disconnected (")
+                    for line in output.messages("bot.supervise")
+                ),
+                30,
+            )
+            async with DiscordDouble(port=discord_port):
+                await output.wait_for(
+                    lambda: output.messages("bot.supervise").count("discord: connected again") == 2,
+                    90,
+                )
         finally:
             await stop(process, output)
 

@@ -183,10 +183,13 @@ class DiscordSender:
 
     async def _ready(self) -> None:
         """Wait for the client to be logged in and connected: a send before that would wait
-        on discord.py's not yet opened session. A client that is not trying to connect (its
-        last attempt failed, or its token was refused) fails at once: the outbox retries
-        later, and the console's digests behind it do not wait."""
-        if self.client.is_closed():
+        on discord.py's not yet opened session. A client that is down (between attempts, or
+        its token refused) fails at once: the outbox retries later, and the console's digests
+        behind it do not wait."""
+        reconnecting = isinstance(self.client, _Commands) and (
+            self.client.adapter_status.state in ("down", "stopped")
+        )
+        if self.client.is_closed() or reconnecting:
             raise SendFailedError("Discord is not connected")
         try:
             await asyncio.wait_for(self.client.wait_until_ready(), READY_TIMEOUT)

@@ -35,8 +35,10 @@ REFUSED_TOKEN_ERRORS = frozenset(
 )
 #: How long one Socket Mode connection attempt (Web API call, then WebSocket) may take.
 CONNECT_SECONDS = 30.0
-#: How often a held Socket Mode connection is checked (the library pings every 10 s).
+#: How often a held Socket Mode connection is checked (the library pings every 10 s), and
+#: how many checks in a row find it closed before it is down (not a refresh in progress).
 CHECK_SECONDS = 1.0
+REFRESH_CHECKS = 3
 
 
 async def serve(service: Service, settings: Settings, *, host: str = "0.0.0.0") -> None:  # noqa: S104 - HTTP mode serves Slack
@@ -91,8 +93,10 @@ async def _socket_mode(
             socket.wss_uri = str(opened["url"])
             await socket.connect()  # type: ignore[no-untyped-call]  # the library leaves it bare
         status.up()
-        while await socket.is_connected():
+        misses = 0  # Slack's "disconnect" (a refresh) is reconnected by the library itself
+        while misses < REFRESH_CHECKS:
             await asyncio.sleep(CHECK_SECONDS)
+            misses = 0 if await socket.is_connected() else misses + 1
         raise ConnectionError("the Socket Mode connection closed")
 
     try:
