@@ -6,6 +6,7 @@ closed port that a loopback Discord or Slack later opens, and against doubles th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -17,13 +18,21 @@ from typing import Any
 import aiohttp
 import pytest
 from prometheus_client import REGISTRY
+from pydantic import SecretStr
 
+from bot.discord import DiscordSender, keep_connected, make_client
+from bot.sending import SendFailedError
+from bot.settings import Settings
 from bot.supervise import AdapterStatus, Backoff, supervise
+from digests.service import Service
+from digests.settings import FetchSettings
+from digests.store import Store
 from tests.discord_double import GUILD_ID, DiscordDouble
 from tests.feeds import Item, rss
 from tests.feedserver import FeedServer
 from tests.run_process import start
 from tests.slack_double import SlackDouble
+from tests.view_samples import digest
 
 # -- the supervisor on its own -------------------------------------------------------------
 
@@ -146,6 +155,32 @@ async def test_a_refused_token_stops_the_adapter_with_one_line_and_no_retry(
     ]
     assert status.state == "stopped"
     assert gauge("refused-test") == 0.0
+
+
+async def test_a_discord_send_while_the_adapter_is_down_fails_at_once_for_the_outbox_to_retry(
+    sqlite_url: str,
+) -> None:
+    port = closed_port()
+    settings = Settings(
+        discord_token=SecretStr("double-bot-token"),
+        discord_api_url=f"http://127.0.0.1:{port}/api/v10",
+        discord_gateway_url=f"ws://127.0.0.1:{port}/gateway",
+    )
+    with Service(Store.open(sqlite_url), fetch=FetchSettings()) as service:
+        client = make_client(service, settings)
+        adapter = asyncio.create_task(keep_connected(client, "double-bot-token", Backoff(0.5, 1)))
+        try:
+            async with asyncio.timeout(30):
+                while client.adapter_status.state != "down":
+                    await asyncio.sleep(0.05)
+            # Not the 30 s wait for a connection: the console's digests come after it.
+            async with asyncio.timeout(10):
+                with pytest.raises(SendFailedError, match=r"^Discord is not connected$"):
+                    await DiscordSender(client).send("1", digest(), nonce="n-1")
+        finally:
+            adapter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await adapter
 
 
 # -- `newsdigest run` in a process --------------------------------------------------------

@@ -183,13 +183,11 @@ class DiscordSender:
 
     async def _ready(self) -> None:
         """Wait for the client to be logged in and connected: a send before that would wait
-        on discord.py's not yet opened session. A client that is down (between attempts, or
-        its token refused) fails at once: the outbox retries later, and the console's digests
-        behind it do not wait."""
-        reconnecting = isinstance(self.client, _Commands) and (
-            self.client.adapter_status.state in ("down", "stopped")
-        )
-        if self.client.is_closed() or reconnecting:
+        on discord.py's not yet opened session. A closed client (between two attempts to
+        connect, or its token refused) fails at once: the outbox retries later, and the
+        console's digests behind it do not wait. While only the gateway is reconnecting, the
+        REST API may well take the message: it is tried."""
+        if self.client.is_closed():
             raise SendFailedError("Discord is not connected")
         try:
             await asyncio.wait_for(self.client.wait_until_ready(), READY_TIMEOUT)
