@@ -830,6 +830,7 @@ class DiscordDouble:
         interaction_deadline: float = 3.0,
         heartbeat_interval_ms: int = 41_250,
         echo_messages: bool = True,
+        port: int = 0,
     ) -> None:
         self.application_id = application_id
         self.application_flags = application_flags
@@ -840,7 +841,7 @@ class DiscordDouble:
         self.echo_messages = echo_messages
         world = guilds if guilds is not None else [make_guild(self.bot)]
         self.guilds: dict[int, FakeGuild] = {item.id: self._with_bot(item) for item in world}
-        self.port = 0
+        self.port = port  # 0: any free port
         self._ids = Snowflakes()
         self._started = time.monotonic()
         self._runner: web.AppRunner | None = None
@@ -876,7 +877,7 @@ class DiscordDouble:
         app.router.add_route("*", "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         server = site._server
         assert server is not None

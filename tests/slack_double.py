@@ -568,6 +568,7 @@ class SlackDouble:
         client_id: str = CLIENT_ID,
         client_secret: str = CLIENT_SECRET,
         strict_channels: bool = False,
+        port: int = 0,
     ) -> None:
         """``strict_channels``: posting to a channel the double does not know is
         ``channel_not_found`` (by default any id is accepted and stored)."""
@@ -591,7 +592,7 @@ class SlackDouble:
         self.channels: dict[str, SlackChannel] = {
             item.id: item for item in (channels if channels is not None else default_channels())
         }
-        self.port = 0
+        self.port = port  # 0: any free port
         self._started = time.monotonic()
         self._runner: web.AppRunner | None = None
         self._methods = self._method_table()
@@ -623,7 +624,7 @@ class SlackDouble:
         app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)  # port 0: any free port
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # port 0: any free port
         await site.start()
         server = site._server
         assert server is not None

@@ -227,46 +227,26 @@ async def _run(service: Service, settings: Settings) -> None:
     """The long-running process, with every configured adapter."""
     from bot.runner import ConsoleSender, Runner  # noqa: PLC0415 - see the imports above
     from bot.sending import Sender  # noqa: PLC0415
+    from bot.supervise import Backoff  # noqa: PLC0415
     from digests.model import Platform  # noqa: PLC0415
 
     senders: dict[Platform, Sender] = {Platform.CONSOLE: ConsoleSender(sys.stdout)}
     adapters: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    backoff = Backoff.of(settings.run)
     if settings.discord_token is not None:
-        from bot.discord import DiscordSender, make_client  # noqa: PLC0415 - discord.py
+        from bot.discord import DiscordSender, keep_connected, make_client  # noqa: PLC0415
 
         client = make_client(service, settings)
         token = settings.discord_token.get_secret_value()
         senders[Platform.DISCORD] = DiscordSender(client)
-        adapters.append(lambda: _discord(client, token))
+        adapters.append(lambda: keep_connected(client, token, backoff))
     if settings.slack_mode() is not None:
         from bot.slack import serve as serve_slack  # noqa: PLC0415 - slack-bolt
         from bot.slack import slack_sender  # noqa: PLC0415
 
         senders[Platform.SLACK] = slack_sender(service, settings)
-        adapters.append(lambda: _slack(serve_slack(service, settings)))
+        adapters.append(lambda: serve_slack(service, settings))
     await Runner(service, settings, senders, adapters=adapters, out=sys.stdout).run()
-
-
-async def _slack(serving: Coroutine[Any, Any, None]) -> None:
-    """Slack, until cancelled; credentials Slack refuses end the process with one line."""
-    from slack_sdk.errors import SlackApiError  # noqa: PLC0415 - see the imports above
-
-    try:
-        await serving
-    except SlackApiError as error:
-        problem = error.response.get("error") or error.response.status_code
-        raise BadSettings(f"slack: Slack refused the credentials ({problem})") from error
-
-
-async def _discord(client: Any, token: str) -> None:
-    """Discord, until cancelled; a refused token ends the process with one line."""
-    import discord  # noqa: PLC0415 - see the imports above
-
-    async with client:
-        try:
-            await client.start(token)
-        except discord.LoginFailure as error:
-            raise BadSettings("discord_token: Discord refused the token") from error
 
 
 @cli.command()

@@ -6,7 +6,7 @@ HTTP. Counting costs next to nothing, so it is always on; serving them is a sett
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 FEEDS_POLLED = Counter("newsdigest_feeds_polled", "Feed polls, by outcome", ["status"])
 ARTICLES_ANALYSED = Counter(
@@ -14,6 +14,11 @@ ARTICLES_ANALYSED = Counter(
 )
 DELIVERIES = Counter(
     "newsdigest_deliveries", "Digests, notices and alerts, by kind and outcome", ["kind", "outcome"]
+)
+ADAPTER_UP = Gauge(
+    "newsdigest_adapter_up",
+    "1 while a chat adapter is connected; 0 while it is connecting, down or stopped",
+    ["adapter"],
 )
 COMMAND_SECONDS = Histogram(
     "newsdigest_command_seconds",

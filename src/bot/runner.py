@@ -49,6 +49,17 @@ def _count(outcome: Outcome) -> None:
             DELIVERIES.labels(kind=str(delivery.kind), outcome=label).inc()
 
 
+def _adapter_ended(task: asyncio.Task[None]) -> None:
+    """An adapter keeps itself connected (bot.supervise) and ends only when its credentials
+    are refused, having said so; anything else that ends it is logged here, in one line,
+    and the feeds, the outbox and the other adapters go on."""
+    if task.cancelled() or task.exception() is None:
+        return
+    error = task.exception()
+    log.error("a chat adapter stopped: %r; the rest keeps running", error)
+    log.debug("the adapter's error", exc_info=error)
+
+
 class ConsoleSender:
     """The console adapter's sender: a digest printed as text."""
 
@@ -157,13 +168,11 @@ class Runner:
         if run.metrics_port:
             serve_metrics(run.metrics_port, run.metrics_host)
         tasks = [asyncio.create_task(adapter()) for adapter in self.adapters]
-        stopping = asyncio.create_task(self._stopping.wait())
+        for task in tasks:  # an adapter that ends (a refused token) ends alone
+            task.add_done_callback(_adapter_ended)
         try:
-            done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
-            for task in done - {stopping}:  # an adapter ended: its error ends the process
-                task.result()
+            await self._stopping.wait()
         finally:
-            stopping.cancel()
             log.info("stopping")
             scheduler.shutdown(wait=False)
             for task in tasks:

@@ -98,6 +98,10 @@ class RunSettings(BaseModel):
     #: Serve Prometheus metrics at http://metrics_host:metrics_port/metrics; 0: do not.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    #: A chat platform that cannot be reached is tried again after this long, doubling (with
+    #: some jitter) up to ``adapter_retry_max_seconds``; the rest of the process goes on.
+    adapter_retry_first_seconds: float = Field(default=1.0, gt=0, le=60)
+    adapter_retry_max_seconds: float = Field(default=300.0, gt=0, le=3600)
     #: Digests printed on the console; none: `[run] console = []`.
     console: list[ConsoleSubscription] = Field(default_factory=lambda: [ConsoleSubscription()])
 

@@ -24,6 +24,7 @@ from bot.discord._commands import NO_MENTIONS, register
 from bot.discord.render import render
 from bot.sending import ChannelGoneError, SendFailedError
 from bot.settings import Settings
+from bot.supervise import AdapterStatus, Backoff, describe, supervise
 from bot.views import View
 from digests.service import Service
 
@@ -60,12 +61,24 @@ class _Commands:
     tree: app_commands.CommandTree[Any]
     service: Service
     dev_guild: int | None
+    adapter_status: AdapterStatus
 
     def _install(self, service: Service, dev_guild: int | None, operators: frozenset[str]) -> None:
         self.service = service
         self.dev_guild = dev_guild
+        self.adapter_status = AdapterStatus("discord")
         self.tree = app_commands.CommandTree(self)
         register(self.tree, COMMANDS, service, operators)
+
+    # discord.py's events: its own reconnect loop keeps the gateway; these keep the status.
+    async def on_ready(self) -> None:
+        self.adapter_status.up()
+
+    async def on_resumed(self) -> None:
+        self.adapter_status.up()
+
+    async def on_disconnect(self) -> None:
+        self.adapter_status.down("lost the connection to Discord's gateway")
 
     async def setup_hook(self) -> None:
         # Load the vocabulary before the first command needs it, off the event loop.
@@ -170,10 +183,15 @@ class DiscordSender:
 
     async def _ready(self) -> None:
         """Wait for the client to be logged in and connected: a send before that would wait
-        on discord.py's not yet opened session."""
+        on discord.py's not yet opened session. A closed client (between two attempts to
+        connect, or its token refused) fails at once: the outbox retries later, and the
+        console's digests behind it do not wait. While only the gateway is reconnecting, the
+        REST API may well take the message: it is tried."""
+        if self.client.is_closed():
+            raise SendFailedError("Discord is not connected")
         try:
             await asyncio.wait_for(self.client.wait_until_ready(), READY_TIMEOUT)
-        except TimeoutError as error:
+        except (TimeoutError, RuntimeError) as error:  # RuntimeError: not logged in yet
             raise SendFailedError("Discord is not connected yet") from error
 
     async def _channel(self, channel_id: str) -> discord.abc.Messageable:
@@ -206,9 +224,79 @@ def _mapped_errors(channel_id: str) -> Iterator[None]:
         raise SendFailedError(f"channel {channel_id}: {error}") from error
 
 
+#: Gateway close codes that another attempt would get again: authentication failed, invalid
+#: shard, sharding required, invalid API version, invalid or disallowed intents.
+_FINAL_CLOSE_CODES = frozenset({4004, 4010, 4011, 4012, 4013, 4014})
+
+
+def refused(error: Exception) -> str | None:
+    """Why Discord will not take the bot whatever the retries (a refused token, a setting it
+    rejects), as one line; None for an outage worth retrying."""
+    if isinstance(error, discord.LoginFailure):
+        return "Discord refused the token (401); check discord_token"
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return "Discord refused the intents the bot asked for"
+    if isinstance(error, discord.ConnectionClosed) and error.code in _FINAL_CLOSE_CODES:
+        return f"Discord closed the gateway with code {error.code} ({error.reason or 'refused'})"
+    return None
+
+
+#: discord.py's lines that each attempt repeats: kept at DEBUG (without a traceback).
+_EACH_ATTEMPT = ("Attempting a reconnect", "logging in using static token")
+
+
+class _QuietReconnects(logging.Filter):
+    """discord.py logs each gateway reconnect as an error with a traceback, every few
+    seconds through an outage, and each login at INFO; the adapter's status says it once.
+    They are kept, in one line, at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(_EACH_ATTEMPT):
+            return True
+        if record.exc_info and record.exc_info[1] is not None:
+            cause = describe(record.exc_info[1]).replace("%", "%%")  # msg is a %-format
+            record.msg = f"{record.msg} ({cause})"
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno = logging.DEBUG
+        record.levelname = "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def _quiet_reconnects() -> None:
+    library = logging.getLogger("discord.client")
+    if not any(isinstance(each, _QuietReconnects) for each in library.filters):
+        library.addFilter(_QuietReconnects())
+
+
+async def _connect_once(client: NewsBot | ShardedNewsBot, token: str) -> None:
+    """Log in and hold the gateway (discord.py reconnects the gateway itself) until the
+    connection ends; the client is closed when it does, and opened again for the next try."""
+    if client.is_closed():
+        client.clear()
+        connector = client.http.connector
+        if connector is not discord.utils.MISSING and connector.closed:
+            client.http.connector = discord.utils.MISSING  # login makes a new one
+    async with client:
+        await client.login(token)
+        await client.connect(reconnect=True)
+
+
+async def keep_connected(client: NewsBot | ShardedNewsBot, token: str, backoff: Backoff) -> None:
+    """Keep ``client`` connected until cancelled: an outage is retried with ``backoff``; a
+    refused token stops this adapter only (one line in the log)."""
+    _quiet_reconnects()
+    await supervise(
+        client.adapter_status,
+        lambda: _connect_once(client, token),
+        backoff=backoff,
+        refused=refused,
+    )
+
+
 async def serve(service: Service, settings: Settings) -> None:
-    """Connect to Discord and answer commands until cancelled."""
+    """Connect to Discord and answer commands until cancelled (or the token is refused)."""
     assert settings.discord_token is not None
     client = make_client(service, settings)
-    async with client:
-        await client.start(settings.discord_token.get_secret_value())
+    token = settings.discord_token.get_secret_value()
+    await keep_connected(client, token, Backoff.of(settings.run))
