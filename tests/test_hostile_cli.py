@@ -4,6 +4,7 @@ database URLs and revisions, and removal by a name that is only part of a feed's
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -338,10 +339,12 @@ def test_a_full_disk_while_polling_is_one_line_and_loses_nothing(
     assert invoke("ingest", "--no-analysis", url).exit_code == 0
     full_disk(_pages(db_url))
     feed_server.serve("/grows.xml", rss(big_items(200, "more"), title="Grows"))
-    result = invoke("ingest", url)
+    result = invoke("ingest", "--json", url)
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert "database or disk is full" in result.output
+    (failed,) = json.loads(result.stdout)  # the feed's failure, in the store's own words
+    assert failed["status"] == "failed"
+    assert failed["error"] == "database error: database or disk is full"
     with Store.open(db_url) as store:
         assert len(store.list_articles()) == 2  # the poll's writes were undone as one
 

@@ -21,7 +21,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from digests.errors import FeedError
+from digests.errors import FeedError, StoreError
 from digests.fetch._entries import ParsedEntry, ParsedFeed, cut_text
 from digests.fetch._fulltext import extract_main_text
 from digests.fetch._http import (
@@ -152,7 +152,10 @@ class Poller:
             return await self._record(feed, await self._attempt(feed))
         except FeedError as error:
             failure = error
-        except Exception as error:  # a bug or a store error must not stop the other feeds
+        except StoreError as error:  # a full disk, a database gone: said as the store says it
+            log.warning("polling %s failed: %s", feed.url, _one_line(error))
+            failure = FeedError(feed.url, " ".join(str(error).split())[:300])
+        except Exception as error:  # a bug must not stop the other feeds
             log.warning("polling %s failed: %s", feed.url, _one_line(error))
             log.debug("the failure of %s in full", feed.url, exc_info=True)
             failure = FeedError(feed.url, f"internal error: {_one_line(error)}")
