@@ -69,6 +69,7 @@ MODULE_PATTERNS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ),
     ("digests.analysis._prepare", "_DATELINE"): ("sub", (" ", "AB ", "A -", "A, Nov ", "A (Ab ")),
     ("digests.analysis._prepare", "_NOT_WORD"): ("sub", ()),
+    ("digests.analysis._prepare", "_OVERLONG_WORD"): ("sub", ("a" * 150 + " ", "a" * 250 + " ")),
     ("digests.analysis._prepare", "_LINE_BREAKS"): ("split", ("\n\n",)),
     ("digests.analysis._prepare", "_WORD"): ("finditer", ()),
     ("digests.analysis._pipeline", "_QUOTE_ONLY"): ("match", ('"a', '"\n')),

@@ -80,6 +80,10 @@ _DATELINE = re.compile(
     r"\s{0,3}(?:\([A-Za-z ]{1,40}\))?"  # (Reuters)
     r"\s{0,3}[-\u2013\u2014]{1,3}\s++"  # -
 )
+#: No word is longer: a longer run without spaces is dropped before the parser reads the text
+#: (spaCy's tokenizer strips affixes one at a time, in time quadratic in a word's length).
+MAX_WORD_CHARS = 200
+_OVERLONG_WORD = re.compile(rf"(?<!\S)\S{{{MAX_WORD_CHARS + 1},}}+")
 _NOT_WORD = re.compile(r"[^\w\s]")
 _LINE_BREAKS = re.compile(r"\n+")
 _WORD = re.compile(r"\S+")
@@ -122,6 +126,24 @@ def is_boilerplate(line: str) -> bool:
 def strip_dateline(sentence: str) -> str:
     """ "MOSCOW, Nov 28 (Reuters) - Russia said ..." -> "Russia said ..."."""
     return _DATELINE.sub("", sentence, count=1)
+
+
+def cut_text(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters cut at the last paragraph break before them
+    (at the last space if no break is in the second half; hard at ``limit`` if none is)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for separator in ("\n", " "):
+        at = head.rfind(separator)
+        if at > limit // 2:
+            return head[:at]
+    return head
+
+
+def drop_overlong_words(text: str) -> str:
+    """``text`` without its runs of more than ``MAX_WORD_CHARS`` characters without a space."""
+    return _OVERLONG_WORD.sub("", text)
 
 
 def prepare(title: str, text: str) -> Prepared:
