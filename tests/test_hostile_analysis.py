@@ -7,17 +7,24 @@ not speed goals. Texts are our own.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import itertools
+import logging
 import signal
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import FrameType
 
 import pytest
 
+from bot.runner import ConsoleSender, Runner
+from bot.settings import Settings
 from digests.analysis import Analysis, Analyzer, ArticleText, analyse_queue, load_analyzer
 from digests.analysis._prepare import MAX_WORD_CHARS, cut_text
 from digests.analysis._run import MAX_GROUP_CHARS
-from digests.model import Article, Feed
+from digests.model import Article, Feed, Platform
+from digests.service import Service
 from digests.settings import AnalysisSettings
 from digests.store import Store
 
@@ -162,3 +169,67 @@ def test_the_stored_text_is_not_cut(store: Store) -> None:
     stored = store.get_article(article_id)
     assert stored.text == "word " * 10_000
     assert stored.analysed_at is not None
+
+
+# -- `newsdigest run`: the analysis process -----------------------------------------------------
+
+
+def _runner(tmp_path: Path) -> Runner:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'newsdigest.db'}")
+    service = Service.open(settings.resolved_database_url(), fetch=settings.fetch)
+    out = io.StringIO()
+    return Runner(service, settings, {Platform.CONSOLE: ConsoleSender(out)}, out=out)
+
+
+def _loop_lag(lags: list[float]) -> asyncio.Task[None]:
+    """A task that notes how late the event loop wakes it, every 50 ms."""
+
+    async def probe() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await asyncio.sleep(0.05)
+            lags.append(loop.time() - started - 0.05)
+
+    return asyncio.create_task(probe())
+
+
+async def test_the_event_loop_answers_while_hostile_articles_are_analysed(tmp_path: Path) -> None:
+    runner = _runner(tmp_path)
+    store = runner.service.store
+    ids = list(_queued(store, ["(photo by x" * 45_000, statements(1_000_000), "(" * 1_000_000]))
+    lags: list[float] = []
+    probe = _loop_lag(lags)
+    try:
+        await asyncio.wait_for(runner.intake(), 300)
+    finally:
+        probe.cancel()
+        await runner.analysis.close(10)
+    assert store.count_queued() == 0
+    assert all(store.get_article(i).analysis_error is None for i in ids)
+    assert len(lags) > 10
+    assert max(lags) < 1.0  # Slack's 3 s acknowledgement deadline, with room to spare
+
+
+async def test_a_killed_analysis_process_is_logged_and_the_queue_still_drained(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = _runner(tmp_path)
+    store = runner.service.store
+    ids = list(_queued(store, [statements(200_000)] * 4))
+    batch = asyncio.create_task(runner.analysis.analyse(50))
+    try:
+        async with asyncio.timeout(120):
+            while not (pool := runner.analysis._pool) or not pool._processes:
+                await asyncio.sleep(0.1)
+        for process in list(pool._processes.values()):
+            process.kill()
+        with caplog.at_level(logging.ERROR, logger="bot.work"):
+            first = await asyncio.wait_for(batch, 120)
+        assert "the analysis process died" in caplog.text
+        second = await asyncio.wait_for(runner.analysis.analyse(50), 300)
+    finally:
+        await runner.analysis.close(10)
+    assert first.analysed + second.analysed == len(ids)
+    assert store.count_queued() == 0
+    assert all(store.get_article(i).analysis_error is None for i in ids)
