@@ -233,3 +233,25 @@ async def test_a_killed_analysis_process_is_logged_and_the_queue_still_drained(
     assert first.analysed + second.analysed == len(ids)
     assert store.count_queued() == 0
     assert all(store.get_article(i).analysis_error is None for i in ids)
+
+
+async def test_a_worker_that_cannot_start_marks_no_article_failed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'newsdigest.db'}",
+        analysis=AnalysisSettings(spacy_model="no_such_model_here"),
+    )
+    service = Service.open(settings.resolved_database_url(), fetch=settings.fetch)
+    out = io.StringIO()
+    runner = Runner(service, settings, {Platform.CONSOLE: ConsoleSender(out)}, out=out)
+    ids = list(_queued(service.store, ["Russia said it rejects the plan."]))
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.work"):
+            done = await asyncio.wait_for(runner.analysis.analyse(50), 120)
+    finally:
+        await runner.analysis.close(10)
+    assert done.analysed == done.failed == 0
+    assert "analysis is off: " in caplog.text
+    assert "no_such_model_here" in caplog.text
+    assert service.store.count_queued() == len(ids)

@@ -125,8 +125,9 @@ def _start_worker(
         store = Store.connect(database_url)
         analyzer(analysis)
     except Exception as error:
-        log.exception("the analysis process could not start")
-        _worker = _Worker(None, analysis, stories, " ".join(str(error).split())[:300])
+        reason = " ".join(str(error).split())[:300]
+        log.error("the analysis process could not start: %s", reason)
+        _worker = _Worker(None, analysis, stories, reason)
         return
     _worker = _Worker(store, analysis, stories)
 
@@ -156,6 +157,7 @@ class AnalysisProcess:
         self._running: asyncio.Future[Analysed] | None = None
         #: The last batch ended with the worker's death: go one article at a time.
         self._one_by_one = False
+        self._closing = False
 
     async def analyse(self, limit: int) -> Analysed:
         """Analyse at most ``limit`` queued articles in the worker."""
@@ -166,8 +168,9 @@ class AnalysisProcess:
         try:
             return await self._submit(limit)
         except BrokenProcessPool:
-            log.error("the analysis process died; it is started again for the next batch")
-            self._one_by_one = True
+            if not self._closing:  # else it was ended by close()
+                log.error("the analysis process died; it is started again for the next batch")
+                self._one_by_one = True
             return Analysed()
 
     async def _one_at_a_time(self, limit: int) -> Analysed:
@@ -178,11 +181,16 @@ class AnalysisProcess:
             if not head or head[0].id is None:
                 break
             try:
-                total += await self._submit(1)
+                done = await self._submit(1)
             except BrokenProcessPool:
+                if self._closing:
+                    break
                 log.error("the analysis process died on article %d: marked failed", head[0].id)
                 self._mark_failed(head[0].id, head[0].content_hash)
-                total += Analysed(failed=1)
+                done = Analysed(failed=1)
+            if done == Analysed():  # the worker could not start: said, and tried next batch
+                break
+            total += done
         return total
 
     async def _submit(self, limit: int) -> Analysed:
@@ -241,6 +249,7 @@ class AnalysisProcess:
         self._pool = None
         if pool is None:
             return
+        self._closing = True
         pool.shutdown(wait=False, cancel_futures=True)
         if running is not None:
             try:
