@@ -359,6 +359,8 @@ def test_near_identical_claims_merge_and_different_ones_do_not() -> None:
 class _FakeAnalyzer:
     """Analyses every article into its title as its summary and nothing else."""
 
+    max_text_chars = 50_000
+
     def analyse_many(self, texts: Sequence[ArticleText]) -> list[Analysis]:
         return [Analysis(t.title, (t.title,), (), (), ()) for t in texts]
 

@@ -1,7 +1,7 @@
 """`newsdigest run`: one asyncio process with APScheduler as its clock.
 
 Two jobs, each never running twice at once: the intake (poll the feeds that are due, then
-analyse what came in, in a worker thread) and the outbox (send the digests that came due). They
+analyse what came in, in a process) and the outbox (send the digests that came due). They
 run independently, so a slow feed or a slow analysis never delays a digest. The state lives in
 the database (subscriptions, deliveries), not in the scheduler: a restart picks up where the
 last process stopped. Chat adapters, when configured, answer commands beside them; without
@@ -25,6 +25,7 @@ from bot.sending import Sender
 from bot.settings import ConsoleSubscription, Settings
 from bot.views import View, digest_view
 from bot.views.render_console import render_text
+from bot.work import AnalysisProcess
 from digests.model import Platform, Subscription, SubscriptionFilters, utc_now
 from digests.service import Service
 
@@ -148,6 +149,8 @@ class Runner:
         self.adapters = adapters or []
         self.first_poll = asyncio.Event()
         self._stopping = asyncio.Event()
+        #: Started at the first batch that has work; spaCy never loads in this process.
+        self.analysis = AnalysisProcess(service.store, settings)
 
     async def run(self) -> None:
         """Run until SIGINT or SIGTERM (or :meth:`stop`); then stop within a bounded time."""
@@ -178,6 +181,7 @@ class Runner:
             for task in tasks:
                 task.cancel()
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), SHUTDOWN_SECONDS)
+            await self.analysis.close(SHUTDOWN_SECONDS)
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
 
@@ -185,8 +189,8 @@ class Runner:
         self._stopping.set()
 
     async def intake(self) -> None:
-        """Poll the due feeds, analyse what came in (in a thread), and once, after the first
-        poll, print a digest of the last day on the console."""
+        """Poll the due feeds, analyse what came in (in the analysis process), and once, after
+        the first poll, print a digest of the last day on the console."""
 
         try:
             results = await self.service.ingest()
@@ -202,20 +206,11 @@ class Runner:
                 await self._first_digest()
 
     async def _analyse(self) -> int:
-        """Analyse the queue in batches, each in a worker thread: a stop waits for one batch at
-        most, not for the whole queue."""
-        from bot.work import analyse_pending  # noqa: PLC0415 - spaCy, when there is work
-
-        settings = self.settings
+        """Analyse the queue in batches, each in the analysis process (the event loop stays
+        free): a stop waits for one batch at most, not for the whole queue."""
         analysed = 0
         while not self._stopping.is_set():
-            done = await asyncio.to_thread(
-                analyse_pending,
-                self.service.store,
-                settings.analysis,
-                settings.stories,
-                limit=ANALYSE_BATCH,
-            )
+            done = await self.analysis.analyse(ANALYSE_BATCH)
             ARTICLES_ANALYSED.labels(outcome="analysed").inc(done.analysed)
             ARTICLES_ANALYSED.labels(outcome="failed").inc(done.failed)
             analysed += done.analysed

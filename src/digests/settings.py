@@ -68,6 +68,13 @@ class AnalysisSettings(BaseModel):
     spacy_model: str = Field(default=DEFAULT_SPACY_MODEL, min_length=1)
     #: A directory with actors/*.toml and topics.toml; empty: the bundled config/.
     vocabulary_dir: str = ""
+    #: The analysis reads at most this many characters of an article's text (cut at the last
+    #: paragraph break before it): a longer text is not news copy, and the time and memory of
+    #: the analysis grow with the text.
+    max_text_chars: int = Field(default=50_000, ge=1_000, le=1_000_000)
+    #: At most this many positions are kept per article: the most confident, in the article's
+    #: order.
+    max_positions_per_article: int = Field(default=200, ge=1, le=10_000)
 
 
 class StoriesSettings(BaseModel):

@@ -45,4 +45,9 @@ def load_analyzer(settings: AnalysisSettings) -> Analyzer:
     from digests.analysis._pipeline import Analyzer  # noqa: PLC0415 - imports spaCy
 
     vocabulary = load_vocabulary(settings.vocabulary_dir or None)
-    return Analyzer(load_pipeline(settings.spacy_model), vocabulary)
+    return Analyzer(
+        load_pipeline(settings.spacy_model),
+        vocabulary,
+        max_text_chars=settings.max_text_chars,
+        max_positions=settings.max_positions_per_article,
+    )

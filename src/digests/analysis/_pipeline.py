@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections import Counter
 from collections.abc import Container, Iterator, Sequence
@@ -14,9 +15,16 @@ from spacy.tokens import Doc, Span
 from digests.analysis._cues import cue_words
 from digests.analysis._match import Gazetteer, Mention
 from digests.analysis._positions import Found, PositionReader, Speaker
-from digests.analysis._prepare import Prepared, prepare, strip_dateline
+from digests.analysis._prepare import (
+    Prepared,
+    cut_text,
+    drop_overlong_words,
+    prepare,
+    strip_dateline,
+)
 from digests.analysis._topics import TopicScorer
 from digests.model import Actor, ActorKind
+from digests.settings import AnalysisSettings
 from digests.vocab import Vocabulary
 
 #: Summary: at most this many sentences and words, from the lead.
@@ -25,6 +33,15 @@ SUMMARY_WORDS = 75
 #: Shorter sentences are scraps (a byline, a caption), not the lead.
 MIN_SENTENCE_WORDS = 6
 _PARSE_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+#: A title longer than this is cut: no headline runs so long.
+MAX_TITLE_CHARS = 1_000
+#: At most this many sentences of an article are parsed (the first that hold a reporting cue):
+#: the parse is most of an analysis's time.
+MAX_PARSED_SENTENCES = 1_000
+#: A longer "sentence" is not parsed: news sentences run to some 60 words, and the reading of
+#: positions takes time quadratic in a sentence's length.
+MAX_SENTENCE_TOKENS = 250
+_DEFAULTS = AnalysisSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +104,20 @@ class _Draft:
 class Analyzer:
     """Analyses articles with one loaded spaCy pipeline and one vocabulary."""
 
-    def __init__(self, nlp: Language, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        vocabulary: Vocabulary,
+        *,
+        max_text_chars: int = _DEFAULTS.max_text_chars,
+        max_positions: int = _DEFAULTS.max_positions_per_article,
+    ) -> None:
         self.nlp = nlp
         self.vocabulary = vocabulary
+        #: The analysis reads this much of a text and keeps this many positions, whatever the
+        #: article: its time and memory are bounded.
+        self.max_text_chars = max_text_chars
+        self.max_positions = max_positions
         if "senter" in nlp.disabled:
             nlp.enable_pipe("senter")
         self._gazetteer = Gazetteer(nlp, vocabulary)
@@ -104,7 +132,7 @@ class Analyzer:
     def analyse_many(self, articles: Sequence[ArticleText]) -> list[Analysis]:
         """Analyse several articles; the sentences that need parsing are parsed together, which
         is faster than article by article."""
-        drafts = [self._draft(article) for article in articles]
+        drafts = [self._draft(self.bounded(article)) for article in articles]
         wanted = (
             sentence.span.text
             for draft in drafts
@@ -114,18 +142,32 @@ class Analyzer:
         parsed = self.nlp.pipe(wanted, disable=self._disabled_for_parse())
         return [self._finish(draft, parsed) for draft in drafts]
 
+    def bounded(self, article: ArticleText) -> ArticleText:
+        """The part of ``article`` the analysis reads: its text cut to ``max_text_chars``."""
+        title = drop_overlong_words(cut_text(article.title, MAX_TITLE_CHARS))
+        text = drop_overlong_words(cut_text(article.text, self.max_text_chars))
+        if title == article.title and text == article.text:
+            return article
+        return ArticleText(title, text, article.day)
+
     def _draft(self, article: ArticleText) -> _Draft:
         prepared = prepare(article.title, article.text)
         sentences = tuple(self._sentences(prepared))
-        wanted = frozenset(
-            i for i, s in enumerate(sentences) if any(t.lower_ in self._cue_words for t in s.span)
+        cued = (
+            i
+            for i, s in enumerate(sentences)
+            if len(s.span) <= MAX_SENTENCE_TOKENS
+            and any(t.lower_ in self._cue_words for t in s.span)
         )
+        wanted = frozenset(itertools.islice(cued, MAX_PARSED_SENTENCES))
         people = self._people(sentences, article.day)
         return _Draft(prepared, sentences, wanted, people, self._topics(prepared, sentences))
 
     def _finish(self, draft: _Draft, parsed: Iterator[Doc]) -> Analysis:
         topics = draft.topics
-        positions = self._positions(draft, parsed, [topic.key for topic in topics])
+        positions = _most_confident(
+            self._positions(draft, parsed, [topic.key for topic in topics]), self.max_positions
+        )
         actors = self._actors(draft.sentences, draft.people, positions)
         summary = _summary(draft.prepared, draft.sentences)
         return Analysis(draft.prepared.title, summary, actors, topics, tuple(positions))
@@ -252,6 +294,14 @@ def _surnames(vocabulary: Vocabulary) -> dict[str, str]:
                 if len(parts) > 1:
                     owners.setdefault(parts[-1], set()).add(actor.key)
     return {surname: keys.pop() for surname, keys in owners.items() if len(keys) == 1}
+
+
+def _most_confident(positions: list[Found], limit: int) -> list[Found]:
+    """The ``limit`` most confident positions (the first of equal ones), in the article's order."""
+    if len(positions) <= limit:
+        return positions
+    ranked = sorted(range(len(positions)), key=lambda i: (-positions[i].confidence, i))
+    return [positions[i] for i in sorted(ranked[:limit])]
 
 
 _QUOTE_ONLY = re.compile(r"^[\"\u201c].*[\"\u201d]$")

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from digests.analysis._pipeline import Analysis, Analyzer, ArticleText
+from digests.analysis._prepare import cut_text
 from digests.errors import ArticleNotFoundError
 from digests.model import ActorMention, Article, Position, TopicMention, utc_now
 from digests.store import Store
@@ -34,8 +35,12 @@ log = logging.getLogger(__name__)
 #: Called after an article's analysis is stored: the article, its actor and topic mentions.
 OnAnalysed = Callable[[Article, Sequence[ActorMention], Sequence[TopicMention]], None]
 
-#: Articles read from the queue at once.
-BATCH_SIZE = 50
+#: Articles read from the queue at once: until each text is cut to what the analysis reads,
+#: their whole texts are in memory together.
+BATCH_SIZE = 16
+#: The most characters of text (as the analysis reads them) analysed in one go: the parses of a
+#: group's sentences are in memory together.
+MAX_GROUP_CHARS = 200_000
 #: The longest error message kept with a failed article.
 MAX_ERROR_CHARS = 500
 
@@ -93,13 +98,14 @@ def analyse_queue(
     done: list[ArticleDone] = []
     while limit is None or len(done) < limit:
         wanted = batch_size if limit is None else min(batch_size, limit - len(done))
-        batch = store.analysis_queue(wanted)
+        batch = [_cut(article, analyzer.max_text_chars) for article in store.analysis_queue(wanted)]
         if not batch:
             break
-        for article, result in zip(batch, _analyse_batch(analyzer, batch), strict=True):
-            done.append(_store_result(store, article, result, on_analysed))
-            if progress is not None:
-                progress(done[-1])
+        for group in _groups(batch, MAX_GROUP_CHARS):
+            for article, result in zip(group, _analyse_batch(analyzer, group), strict=True):
+                done.append(_store_result(store, article, result, on_analysed))
+                if progress is not None:
+                    progress(done[-1])
     run = QueueRun.of(done)
     log.info(
         "analysed %d articles (%d positions, %d failed) in %.2f s",
@@ -116,6 +122,26 @@ def analyse_article(
 ) -> ArticleDone:
     """Analyse one stored article and store what was found, or why it failed."""
     return _store_result(store, article, _analyse_batch(analyzer, [article])[0], on_analysed)
+
+
+def _cut(article: Article, max_chars: int) -> Article:
+    """The article with only the part of its text the analysis reads (the rest is freed)."""
+    text = cut_text(article.text, max_chars)
+    return article if text is article.text else dataclasses.replace(article, text=text)
+
+
+def _groups(batch: Sequence[Article], max_chars: int) -> list[list[Article]]:
+    """``batch`` in groups of consecutive articles of at most ``max_chars`` characters of text
+    together (an article longer than that alone)."""
+    groups: list[list[Article]] = []
+    chars = 0
+    for article in batch:
+        if not groups or chars + len(article.text) > max_chars:
+            groups.append([])
+            chars = 0
+        groups[-1].append(article)
+        chars += len(article.text)
+    return groups
 
 
 def _analyse_batch(analyzer: Analyzer, batch: Sequence[Article]) -> list[Analysis | Exception]:

@@ -14,7 +14,9 @@ _BLOCKS = (
     "section", "table", "tr", "ul",
 )  # fmt: skip
 _INVISIBLE = ("script", "style", "noscript", "template", "iframe", "object")
-_TAG = re.compile(r"<[^>]*>")
+#: A tag ends at the first ">"; a "<" inside one starts the next try instead, so no character is
+#: scanned twice (with "<[^>]*>", a run of "<" without ">" took quadratic time).
+_TAG = re.compile(r"<[^<>]*+>")
 
 
 def _squash_lines(text: str) -> str:
