@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from digests.model import EVERY_DAY, Platform, Subscription
 from digests.store import Store
@@ -52,6 +53,31 @@ async def test_run_polls_prints_a_first_digest_and_stops_on_sigterm(
     assert b"News digest, since" in shown  # the first digest, once the first poll is analysed
     assert process.returncode == 0
     assert b"Stopped." in rest
+
+
+async def test_a_stop_while_a_feed_is_being_polled_ends_cleanly_at_once(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    held = asyncio.Event()  # never set: the feed answers after the stop, if ever
+
+    async def hold(_request: web.Request) -> web.StreamResponse:
+        await held.wait()
+        return web.Response()
+
+    url = feed_server.route("/held.xml", hold)
+    process = await start(tmp_path, feeds=[url])
+    assert process.stderr is not None
+    try:
+        await read_until(process.stderr, b"added 1 default feeds", timeout=60)
+        await asyncio.sleep(1)  # the intake is waiting for the feed
+        assert feed_server.requests_to("/held.xml")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, rest = await asyncio.wait_for(process.communicate(), 30)
+
+    assert process.returncode == 0
+    assert b"Traceback" not in rest
+    assert b"raised an exception" not in rest
 
 
 @pytest.mark.parametrize(

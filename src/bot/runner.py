@@ -11,10 +11,12 @@ any, digests go to the console.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import signal
 from collections.abc import Callable, Coroutine, Mapping
+from functools import partial
 from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -149,6 +151,8 @@ class Runner:
         self.adapters = adapters or []
         self.first_poll = asyncio.Event()
         self._stopping = asyncio.Event()
+        #: The jobs' ticks in flight, waited for (briefly) when the process stops.
+        self._jobs: set[asyncio.Task[Any]] = set()
         #: Started at the first batch that has work; spaCy never loads in this process.
         self.analysis = AnalysisProcess(service.store, settings)
 
@@ -161,11 +165,13 @@ class Runner:
         run = self.settings.run
         now = utc_now()
         every = {"max_instances": 1, "coalesce": True, "next_run_time": now}
-        scheduler.add_job(
-            self.intake, "interval", seconds=run.poll_every_seconds, id="intake", **every
+        intake, deliver = (
+            partial(self._until_stopped, self.intake),
+            partial(self._until_stopped, self.deliver),
         )
+        scheduler.add_job(intake, "interval", seconds=run.poll_every_seconds, id="intake", **every)
         scheduler.add_job(
-            self.deliver, "interval", seconds=run.deliver_every_seconds, id="outbox", **every
+            deliver, "interval", seconds=run.deliver_every_seconds, id="outbox", **every
         )
         scheduler.start()
         if run.metrics_port:
@@ -177,6 +183,8 @@ class Runner:
             await self._stopping.wait()
         finally:
             log.info("stopping")
+            if self._jobs:  # each ends at once on the stop, its work in flight abandoned
+                await asyncio.wait(self._jobs, timeout=SHUTDOWN_SECONDS)
             scheduler.shutdown(wait=False)
             for task in tasks:
                 task.cancel()
@@ -187,6 +195,24 @@ class Runner:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def _until_stopped(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """One tick of a job, ended quietly by a stop: a fetch or a send in flight is abandoned,
+        which loses nothing (a poll is recorded whole or not at all; a delivery row written
+        before its send is sent again, with its nonce, after the next start)."""
+        this = asyncio.current_task()
+        assert this is not None
+        self._jobs.add(this)
+        work = asyncio.ensure_future(job())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            self._jobs.discard(this)
 
     async def intake(self) -> None:
         """Poll the due feeds, analyse what came in (in the analysis process), and once, after

@@ -197,7 +197,9 @@ class AnalysisProcess:
         loop = asyncio.get_running_loop()
         self._running = loop.run_in_executor(self._executor(), _analyse_in_worker, limit)
         try:
-            return await self._running
+            # Shielded: a stop that cancels the intake leaves the batch to close(), which waits
+            # for it (bounded) instead of leaving the worker running unobserved.
+            return await asyncio.shield(self._running)
         except BrokenProcessPool:
             self._discard()
             raise
@@ -206,7 +208,8 @@ class AnalysisProcess:
             self._discard()
             return Analysed()
         finally:
-            self._running = None
+            if self._running is not None and self._running.done():
+                self._running = None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
