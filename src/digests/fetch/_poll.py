@@ -181,7 +181,15 @@ class Poller:
         url = attempt.response.moved_to or feed.url
         stored = await self._writes.run(self.store.add_feed, dataclasses.replace(feed, url=url))
         settled = dataclasses.replace(attempt.response, moved_to=None)  # stored at its new URL
-        return await self._record(stored, dataclasses.replace(attempt, response=settled))
+        try:
+            return await self._record(stored, dataclasses.replace(attempt, response=settled))
+        except BaseException:  # not added at all rather than added without its entries
+            assert stored.id is not None
+            try:
+                await self._writes.run(self.store.remove_feed, stored.id)
+            except Exception:
+                log.warning("%s was added without its entries; its next poll reads them", url)
+            raise
 
     # -- the attempt: no writes ---------------------------------------------------------------
 
