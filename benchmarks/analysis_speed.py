@@ -1,4 +1,4 @@
-"""How fast newsdigest analyses articles on one core, against spaCy's full pipeline (issue 4).
+"""How fast newsdigest analyses articles on one core, against spaCy's full pipeline.
 
 Both sides read the same few hundred articles of 300 to 900 words, built at run time from the
 development set (eval/dev, text the team wrote): each article follows one dev article's

@@ -1,4 +1,4 @@
-"""How fast story clustering places analysed articles, one at a time (issue 5: "clustering
+"""How fast story clustering places analysed articles, one at a time (the goal: "clustering
 keeps up with ingestion (articles per second reported)").
 
 It generates its own synthetic articles (seeded): events spread over ``--days`` days, each

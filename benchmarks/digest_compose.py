@@ -1,4 +1,4 @@
-"""How long composing digests for many subscriptions takes (issue 5: "composing digests for
+"""How long composing digests for many subscriptions takes (the goal: "composing digests for
 10,000 subscriptions with varied filters takes under 60 s in all on one core").
 
     .venv/bin/python benchmarks/digest_compose.py                      # SQLite, 10,000 digests

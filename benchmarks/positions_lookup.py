@@ -1,6 +1,6 @@
 """Latency of the positions lookup (`newsdigest positions`) on a large generated store.
 
-    .venv/bin/python benchmarks/positions_lookup.py                       # SQLite, issue's size
+    .venv/bin/python benchmarks/positions_lookup.py                       # SQLite, full size
     .venv/bin/python benchmarks/positions_lookup.py --postgres-url postgresql://root@127.0.0.1/test
     .venv/bin/python benchmarks/positions_lookup.py --positions 200000 --articles 40000
 
