@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import digests.store._engine as engine_module
-from bot.cli import EXIT_CONFIG, cli
+from bot.cli import EXIT_CONFIG
 from bot.commands import Caller, find_command, run_command
 from bot.terminal import terminal_json, terminal_line, terminal_text
 from bot.views import ErrorView, NoticeView
@@ -25,6 +25,9 @@ from digests.settings import FetchSettings
 from digests.store import Store
 from tests.feeds import Item, items, json_feed, rss
 from tests.feedserver import FeedServer
+from tests.test_intake_cli import db_url, invoke, one_error_line
+
+__all__ = ["db_url"]  # a fixture, from the intake CLI's tests
 
 #: Rich markup that cannot be parsed, markup that would style, a screen clear, an OSC 8
 #: hyperlink, a window title, a bell, a C1 CSI, a backspace and a right-to-left override.
@@ -36,10 +39,6 @@ HOSTILE = (
 CONTROLS = ("\x1b", "\x07", "\x08", "\x9b", "\u202e")
 
 
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), prog_name="newsdigest")
-
-
 def assert_inert(result: Result) -> None:
     """No traceback, and nothing a terminal would act on, on stdout or stderr."""
     assert "Traceback" not in result.output
@@ -48,27 +47,6 @@ def assert_inert(result: Result) -> None:
     ), result.exception
     for control in CONTROLS:
         assert control not in result.output, (control, result.output)
-
-
-def one_error_line(result: Result) -> str:
-    """The error, which must be one line, the last on stderr (log lines may come before)."""
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert [line for line in lines if line.startswith("Error:")] == lines[-1:], result.stderr
-    return lines[-1]
-
-
-@pytest.fixture
-def db_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """An empty starting feed list, a database of our own, and loopback allowed."""
-    empty = tmp_path / "none.toml"
-    empty.write_text("feeds = []\n")
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("NEWSDIGEST_FEEDS_FILE", str(empty))
-    monkeypatch.setenv("NEWSDIGEST_DATABASE_URL", url)
-    monkeypatch.setenv("NEWSDIGEST_FETCH__ALLOW_PRIVATE_NETWORKS", "true")
-    monkeypatch.setenv("NEWSDIGEST_FETCH__TIMEOUT_SECONDS", "5")
-    return url
 
 
 def hostile_feed(feed_server: FeedServer, path: str = "/hostile.json") -> str:
