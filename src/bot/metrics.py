@@ -6,7 +6,7 @@ HTTP. Counting costs next to nothing, so it is always on; serving them is a sett
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 FEEDS_POLLED = Counter("newsdigest_feeds_polled", "Feed polls, by outcome", ["status"])
 ARTICLES_ANALYSED = Counter(
@@ -20,6 +20,12 @@ COMMAND_SECONDS = Histogram(
     "Time to answer a chat command, by command and outcome",
     ["command", "outcome"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
+)
+EVENT_LOOP_LAG = Gauge(
+    "newsdigest_event_loop_lag_seconds", "How late the event loop last woke up (bot.loopwatch)"
+)
+EVENT_LOOP_LAG_MAX = Gauge(
+    "newsdigest_event_loop_lag_max_seconds", "The worst event loop lag since start"
 )
 
 

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import Outbox, Outcome
+from bot.loopwatch import watch_loop
 from bot.metrics import ARTICLES_ANALYSED, DELIVERIES, FEEDS_POLLED, serve_metrics
 from bot.sending import Sender
 from bot.settings import ConsoleSubscription, Settings
@@ -153,6 +154,7 @@ class Runner:
             self.deliver, "interval", seconds=run.deliver_every_seconds, id="outbox", **every
         )
         scheduler.start()
+        probe = asyncio.create_task(watch_loop(), name="loopwatch")  # see bot.loopwatch
         if run.metrics_port:
             serve_metrics(run.metrics_port, run.metrics_host)
         tasks = [asyncio.create_task(adapter()) for adapter in self.adapters]
@@ -163,6 +165,7 @@ class Runner:
                 task.result()
         finally:
             stopping.cancel()
+            probe.cancel()
             log.info("stopping")
             scheduler.shutdown(wait=False)
             for task in tasks:
