@@ -283,6 +283,7 @@ FEED_PATHS = {
     "/hostile/articles.xml": "articles",
     "/hostile/markup.json": "markup",
 }
+HOSTILE = ("briefs", "huge", "tiny", "articles", "markup", "drip", "error")
 DRIP_PATH = "/hostile/drip.xml"
 ERROR_PATH = "/hostile/error.xml"
 DRIP_SECONDS = 90
@@ -529,6 +530,7 @@ class Observed:
     exit_code: int | None = None
     acks: list[float] = field(default_factory=list)
     copies: dict[str, int] = field(default_factory=dict)
+    faults_hit: dict[str, int] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
     scrapes_failed: int = 0
     worst_lag: float = 0.0
@@ -583,7 +585,9 @@ async def discord_command(discord: dd.DiscordDouble, seen: Observed) -> None:
 # -- the run ------------------------------------------------------------------------------------
 
 
-async def soak(minutes: float, workdir: Path, huge_items: int, tiny_bytes: int) -> dict[str, Any]:
+async def soak(
+    minutes: float, workdir: Path, huge_items: int, tiny_bytes: int, without: set[str]
+) -> dict[str, Any]:
     started = time.monotonic()
     start = dt.datetime.now(dt.UTC)
     planned = plan(start, start + dt.timedelta(minutes=minutes))
@@ -593,12 +597,14 @@ async def soak(minutes: float, workdir: Path, huge_items: int, tiny_bytes: int) 
     feeds_port = free_port()
     base = f"http://127.0.0.1:{feeds_port}"
     feeds = Feeds(base, started, huge_items, tiny_bytes)
+    paths = {**FEED_PATHS, DRIP_PATH: "drip", ERROR_PATH: "error"}
+    urls = [base + path for path, name in paths.items() if name not in without]
     for name in FEED_PATHS.values():
-        feeds.document(name)  # built before the process starts, not while it is measured
+        if name not in without:
+            feeds.document(name)  # built before the process starts, not while it is measured
     feeds.served.clear()
     server = await feed_server(feeds)
     await web.TCPSite(server, "127.0.0.1", feeds_port).start()
-    urls = [base + path for path in (*FEED_PATHS, DRIP_PATH, ERROR_PATH)]
 
     async with dd.DiscordDouble() as discord, sd.SlackDouble() as slack:
         save_chat_subscriptions(database_url, planned)
@@ -624,8 +630,11 @@ async def soak(minutes: float, workdir: Path, huge_items: int, tiny_bytes: int) 
                 seen.exit_code = await stop(process)
         seen.acks = [ack.after for ack in slack.acks() if ack.after is not None]
         seen.copies = platform_copies(planned, database_url, discord, slack)
+        seen.faults_hit = faults_hit(discord, slack)
     await server.cleanup()
-    return report(planned, database_url, workdir, seen, minutes=minutes, feeds=feeds)
+    return report(
+        planned, database_url, workdir, seen, minutes=minutes, feeds=feeds, without=without
+    )
 
 
 def process_environment(
@@ -745,6 +754,22 @@ def platform_copies(
     return counts
 
 
+def faults_hit(discord: dd.DiscordDouble, slack: sd.SlackDouble) -> dict[str, int]:
+    """The scripted failures that requests met, and the connections each double saw."""
+    hit: dict[str, int] = {}
+    for name, faults in (
+        ("discord", [r.fault for r in discord.requests()]),
+        ("slack", [c.fault for c in slack.calls()]),
+    ):
+        for fault in faults:
+            if fault is not None:
+                hit[f"{name} {fault}"] = hit.get(f"{name} {fault}", 0) + 1
+    hit["discord gateway connections"] = len(discord.connections)
+    hit["discord identifies"] = len(discord.identifies())
+    hit["slack socket connections"] = len(slack.socket_connections)
+    return hit
+
+
 def slack_key(message: sd.Message) -> str | None:
     metadata = message.args.get("metadata")
     if isinstance(metadata, str):
@@ -768,6 +793,7 @@ def report(
     *,
     minutes: float,
     feeds: Feeds,
+    without: set[str],
 ) -> dict[str, Any]:
     with Store.open(database_url) as store:
         subscriptions = {s.id: s for s in store.list_subscriptions()}
@@ -818,6 +844,7 @@ def report(
     warnings = [line for line in log.splitlines() if " WARNING " in line or '"WARNING"' in line]
     return {
         "minutes": minutes,
+        "without": sorted(without),
         "workdir": str(workdir),
         "exit_code": seen.exit_code,
         "subscriptions": rows,
@@ -840,6 +867,7 @@ def report(
         "feed_requests": dict(sorted(feeds.served.items())),
         "feeds": feed_states,
         "chaos": seen.chaos,
+        "faults_hit": seen.faults_hit,
         "final_metrics": {k: v for k, v in seen.metrics.items() if "_created" not in k},
         "samples": seen.samples,
         "goals": goals,
@@ -853,6 +881,8 @@ MAX_LAG = [1.0]
 def print_text(result: dict[str, Any]) -> None:
     r = result
     print(f"soak: {r['minutes']} min of `newsdigest run`; files in {r['workdir']}")
+    if r["without"]:
+        print(f"feeds left out: {', '.join(r['without'])}")
     print(f"process exit code after SIGTERM: {r['exit_code']}")
     print("digests per subscription (expected / sent in the store / copies on the platform):")
     for row in r["subscriptions"]:
@@ -886,6 +916,7 @@ def print_text(result: dict[str, Any]) -> None:
     for name, value in r["final_metrics"].items():
         if name.removeprefix("newsdigest_").startswith(counters):
             print(f"  {name} {value:g}")
+    print(f"faults met and connections: {r['faults_hit']}")
     print(f"feed requests: {r['feed_requests']}")
     print("feeds (failures, last success, last error):")
     for feed in r["feeds"]:
@@ -904,6 +935,13 @@ def main() -> int:
     parser.add_argument("--max-lag", type=float, default=1.0, help="goal: worst loop lag, s")
     parser.add_argument("--huge-items", type=int, default=70_000)
     parser.add_argument("--tiny-bytes", type=int, default=4_700_000)
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=[*DESKS, *HOSTILE],
+        help="leave this feed out (repeat for more), e.g. to see the others when one stalls",
+    )
     args = parser.parse_args()
     if not MINUTES[0] <= args.minutes <= MINUTES[1]:
         parser.error("--minutes must be between 2 and 240")
@@ -911,7 +949,9 @@ def main() -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsdigest-soak-"))
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ.pop("NEWSDIGEST_DATABASE_URL", None)
-    result = asyncio.run(soak(args.minutes, workdir, args.huge_items, args.tiny_bytes))
+    result = asyncio.run(
+        soak(args.minutes, workdir, args.huge_items, args.tiny_bytes, set(args.without))
+    )
     (workdir / "report.json").write_text(json.dumps(result, indent=2, default=str))
     if args.json:
         print(json.dumps(result, indent=2, default=str))
