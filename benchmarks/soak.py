@@ -12,8 +12,9 @@ What it starts, all on 127.0.0.1:
   title and items carry Rich markup and escape sequences, a body that drips a byte a second,
   and a feed that answers 500;
 * the loopback Discord and Slack of the tests (tests/discord_double.py, tests/slack_double.py),
-  with a fault armed every 20 s in turn: 429s, 5xx, "took it, then 5xx" and dropped or
-  refreshed gateway and Socket Mode connections; a slash command is sent to each every 20 s;
+  with failures of posting armed one after the other (the next once the last was used up):
+  429s, 5xx, "took it, then 5xx"; and every 20 s in turn a dropped, refreshed or invalidated
+  gateway or Socket Mode connection; a slash command is sent to each every 20 s;
 * `python -m bot run` with both tokens pointing at them, subscriptions on two Discord channels,
   two Slack channels and two console entries due inside the window (UTC and named zones), and
   one Discord subscription due hours later (it must get nothing).
@@ -438,36 +439,54 @@ def pending_faults(double: Any) -> bool:
     return any(fault.remaining > 0 for fault in double._faults)
 
 
-def chaos_steps(
-    discord: dd.DiscordDouble, slack: sd.SlackDouble
-) -> list[tuple[str, Callable[[], Awaitable[None] | None]]]:
-    """What is done to the platforms, in turn: a scripted failure is armed only when the last
-    one of that platform was used up, so a digest meets at most one at a time."""
+Step = tuple[str, Callable[[], Awaitable[None] | None]]
 
-    def armed(double: Any, arm: Callable[[], None]) -> Callable[[], None]:
-        def step() -> None:
-            if not pending_faults(double):
-                arm()
 
-        return step
-
-    post = "chat.postMessage"
+def disconnects(discord: dd.DiscordDouble, slack: sd.SlackDouble) -> list[Step]:
+    """Done in turn, one every CHAOS_EVERY seconds: the connections dropped or refreshed."""
     return [
-        ("discord 429 x2",
-         armed(discord, lambda: discord.rate_limit("POST", MESSAGES, times=2, retry_after=0.5))),
-        ("slack 429", armed(slack, lambda: slack.rate_limit(post, retry_after=1))),
         ("discord gateway dropped", lambda: discord.drop_connections(4000)),
         ("slack socket dropped", slack.drop_connections),
-        ("discord 502 x2",
-         armed(discord, lambda: discord.fail("POST", MESSAGES, status=502, times=2))),
-        ("slack 503", armed(slack, lambda: slack.fail(post, status=503))),
         ("discord gateway reconnect", discord.request_reconnect),
         ("slack socket refresh", slack.request_reconnect),
-        ("discord took it, then 502",
-         armed(discord, lambda: discord.accept_then_fail("POST", MESSAGES))),
-        ("slack took it, then 500", armed(slack, lambda: slack.accept_then_fail(post, status=500))),
         ("discord session invalidated", lambda: discord.invalidate_sessions(resumable=True)),
+    ]
+
+
+def post_faults(discord: dd.DiscordDouble, slack: sd.SlackDouble) -> list[tuple[Any, list[Step]]]:
+    """Per platform, the scripted failures of posting, in order: the next is armed when the
+    last was used up, so each digest meets the next kind (a window has a few per platform)."""
+    post = "chat.postMessage"
+
+    def both(*steps: Callable[[], None]) -> Callable[[], None]:
+        def arm() -> None:
+            for step in steps:
+                step()
+
+        return arm
+
+    return [
+        (discord, [
+            ("discord 429 x2", lambda: discord.rate_limit("POST", MESSAGES, times=2,
+                                                          retry_after=0.5)),
+            ("discord took it, then 502", lambda: discord.accept_then_fail("POST", MESSAGES)),
+            ("discord 502 x2", lambda: discord.fail("POST", MESSAGES, status=502, times=2)),
+        ]),
+        (slack, [
+            ("slack took it, then 500", lambda: slack.accept_then_fail(post, status=500)),
+            ("slack 429, then 503", both(lambda: slack.rate_limit(post, retry_after=1),
+                                         lambda: slack.fail(post, status=503))),
+            ("slack 503", lambda: slack.fail(post, status=503)),
+        ]),
     ]  # fmt: skip
+
+
+def arm_next(queues: list[tuple[Any, list[Step]]], seen: Observed, now: float) -> None:
+    for double, queue in queues:
+        if queue and not pending_faults(double):
+            name, arm = queue.pop(0)
+            arm()
+            seen.chaos.append(f"{round(now - seen.started)} s: armed {name}")
 
 
 # -- measurements -------------------------------------------------------------------------------
@@ -680,7 +699,8 @@ async def watch(
     """Until the deadline: scrape the metrics and the memory, arm the next fault, send the
     next slash commands; all on their own period."""
     started = time.monotonic()
-    steps = chaos_steps(discord, slack)
+    steps = disconnects(discord, slack)
+    queues = post_faults(discord, slack)
     background: set[asyncio.Task[None]] = set()
     next_scrape = next_chaos = next_command = started + 5
     step = 0
@@ -695,6 +715,7 @@ async def watch(
                         seen.memory["start"] = memory(process.pid)
                     if "first_minute" not in seen.memory and now - seen.started >= MINUTE:
                         seen.memory["first_minute"] = memory(process.pid)
+                arm_next(queues, seen, now)
                 if now >= next_chaos:
                     name, action = steps[step % len(steps)]
                     step += 1
