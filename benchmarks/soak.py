@@ -12,7 +12,8 @@ What it starts, all on 127.0.0.1:
   title and items carry Rich markup and escape sequences, a body that drips a byte a second,
   and a feed that answers 500;
 * the loopback Discord and Slack of the tests (tests/discord_double.py, tests/slack_double.py),
-  with failures of posting armed one after the other (the next once the last was used up):
+  with failures of posting armed one after the other (the next once the last was used up and
+  a post went through since):
   429s, 5xx, "took it, then 5xx"; and every 20 s in turn a dropped, refreshed or invalidated
   gateway or Socket Mode connection; a slash command is sent to each every 20 s;
 * `python -m bot run` with both tokens pointing at them, subscriptions on two Discord channels,
@@ -454,8 +455,7 @@ def disconnects(discord: dd.DiscordDouble, slack: sd.SlackDouble) -> list[Step]:
 
 
 def post_faults(discord: dd.DiscordDouble, slack: sd.SlackDouble) -> list[tuple[Any, list[Step]]]:
-    """Per platform, the scripted failures of posting, in order: the next is armed when the
-    last was used up, so each digest meets the next kind (a window has a few per platform)."""
+    """Per platform, the scripted failures of posting, in order (see :func:`arm_next`)."""
     post = "chat.postMessage"
 
     def both(*steps: Callable[[], None]) -> Callable[[], None]:
@@ -481,12 +481,27 @@ def post_faults(discord: dd.DiscordDouble, slack: sd.SlackDouble) -> list[tuple[
     ]  # fmt: skip
 
 
+def posts_taken(double: Any) -> int:
+    """How many posts the platform answered with success (a resend that found its message
+    included)."""
+    if isinstance(double, dd.DiscordDouble):
+        return sum(1 for r in double.requests("POST", route=MESSAGES) if r.ok)
+    return sum(1 for call in double.calls("chat.postMessage") if call.ok)
+
+
 def arm_next(queues: list[tuple[Any, list[Step]]], seen: Observed, now: float) -> None:
+    """Arm a platform's next failure once the last was used up and a post went through since,
+    so a digest meets one kind and then gets through (a short window has digests for few)."""
     for double, queue in queues:
-        if queue and not pending_faults(double):
-            name, arm = queue.pop(0)
-            arm()
-            seen.chaos.append(f"{round(now - seen.started)} s: armed {name}")
+        mark = seen.armed_at.get(id(double))
+        if not queue or pending_faults(double):
+            continue
+        if mark is not None and posts_taken(double) <= mark:
+            continue
+        name, arm = queue.pop(0)
+        arm()
+        seen.armed_at[id(double)] = posts_taken(double)
+        seen.chaos.append(f"{round(now - seen.started)} s: armed {name}")
 
 
 # -- measurements -------------------------------------------------------------------------------
@@ -550,6 +565,7 @@ class Observed:
     acks: list[float] = field(default_factory=list)
     copies: dict[str, int] = field(default_factory=dict)
     faults_hit: dict[str, int] = field(default_factory=dict)
+    armed_at: dict[int, int] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
     scrapes_failed: int = 0
     worst_lag: float = 0.0
