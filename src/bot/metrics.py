@@ -26,6 +26,12 @@ COMMAND_SECONDS = Histogram(
     ["command", "outcome"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
 )
+EVENT_LOOP_LAG = Gauge(
+    "newsdigest_event_loop_lag_seconds", "How late the event loop last woke up (bot.loopwatch)"
+)
+EVENT_LOOP_LAG_MAX = Gauge(
+    "newsdigest_event_loop_lag_max_seconds", "The worst event loop lag since start"
+)
 
 
 def serve_metrics(port: int, host: str) -> None:

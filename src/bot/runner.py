@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import Outbox, Outcome
+from bot.loopwatch import watch_loop
 from bot.metrics import ARTICLES_ANALYSED, DELIVERIES, FEEDS_POLLED, serve_metrics
 from bot.sending import Sender
 from bot.settings import ConsoleSubscription, Settings
@@ -174,6 +175,7 @@ class Runner:
             deliver, "interval", seconds=run.deliver_every_seconds, id="outbox", **every
         )
         scheduler.start()
+        probe = asyncio.create_task(watch_loop(), name="loopwatch")  # see bot.loopwatch
         if run.metrics_port:
             serve_metrics(run.metrics_port, run.metrics_host)
         tasks = [asyncio.create_task(adapter()) for adapter in self.adapters]
@@ -182,6 +184,7 @@ class Runner:
         try:
             await self._stopping.wait()
         finally:
+            probe.cancel()
             log.info("stopping")
             if self._jobs:  # each ends at once on the stop, its work in flight abandoned
                 await asyncio.wait(self._jobs, timeout=SHUTDOWN_SECONDS)
