@@ -12,6 +12,7 @@ import io
 import itertools
 import logging
 import signal
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -19,7 +20,8 @@ from types import FrameType
 import pytest
 
 from bot.runner import ConsoleSender, Runner
-from bot.settings import Settings
+from bot.settings import RunSettings, Settings
+from bot.work import Analysed
 from digests.analysis import Analysis, Analyzer, ArticleText, analyse_queue, load_analyzer
 from digests.analysis._prepare import MAX_WORD_CHARS, cut_text
 from digests.analysis._run import MAX_GROUP_CHARS
@@ -255,3 +257,32 @@ async def test_a_worker_that_cannot_start_marks_no_article_failed(
     assert "analysis is off: " in caplog.text
     assert "no_such_model_here" in caplog.text
     assert service.store.count_queued() == len(ids)
+
+
+async def test_a_backlog_is_analysed_over_several_ticks_and_the_feeds_are_polled_at_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'newsdigest.db'}",
+        run=RunSettings(poll_every_seconds=5),
+    )
+    service = Service.open(settings.resolved_database_url(), fetch=settings.fetch)
+    out = io.StringIO()
+    runner = Runner(service, settings, {Platform.CONSOLE: ConsoleSender(out)}, out=out)
+    polls: list[float] = []
+
+    async def poll(*_args: object, **_kwargs: object) -> list[object]:
+        polls.append(time.monotonic())
+        return []
+
+    async def endless_backlog(limit: int) -> Analysed:
+        await asyncio.sleep(0.5)  # a batch of a queue that never empties
+        return Analysed(analysed=limit)
+
+    monkeypatch.setattr(service, "ingest", poll)
+    monkeypatch.setattr(runner.analysis, "analyse", endless_backlog)
+    started = time.monotonic()
+    for _tick in range(2):
+        await asyncio.wait_for(runner.intake(), 30)
+    assert len(polls) == 2
+    assert time.monotonic() - started < 2 * 5  # each tick gave the feeds their turn in time

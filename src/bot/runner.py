@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 FIRST_DIGEST_WINDOW = dt.timedelta(hours=24)
 #: Articles analysed per batch (a stop waits for one batch at most).
 ANALYSE_BATCH = 50
+#: The part of a poll interval one intake tick may spend analysing a backlog.
+ANALYSIS_SHARE = 0.8
 #: How long a shutdown waits for the jobs in flight.
 SHUTDOWN_SECONDS = 10.0
 
@@ -236,9 +238,13 @@ class Runner:
 
     async def _analyse(self) -> int:
         """Analyse the queue in batches, each in the analysis process (the event loop stays
-        free): a stop waits for one batch at most, not for the whole queue."""
+        free): a stop waits for one batch at most, not for the whole queue. A tick analyses for
+        most of one poll interval at most, so a backlog (a new feed's thousands of entries) is
+        worked off over several ticks while the due feeds are still polled at each."""
+        loop = asyncio.get_running_loop()
+        budget_ends = loop.time() + ANALYSIS_SHARE * self.settings.run.poll_every_seconds
         analysed = 0
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and loop.time() < budget_ends:
             done = await self.analysis.analyse(ANALYSE_BATCH)
             ARTICLES_ANALYSED.labels(outcome="analysed").inc(done.analysed)
             ARTICLES_ANALYSED.labels(outcome="failed").inc(done.failed)
