@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 FIRST_DIGEST_WINDOW = dt.timedelta(hours=24)
 #: Articles analysed per batch (a stop waits for one batch at most).
 ANALYSE_BATCH = 50
-#: The part of a poll interval one intake tick may spend analysing a backlog.
+#: The part of a poll interval one intake tick may take, polling and analysing a backlog.
 ANALYSIS_SHARE = 0.8
 #: How long a shutdown waits for the jobs in flight.
 SHUTDOWN_SECONDS = 10.0
@@ -172,9 +172,16 @@ class Runner:
             partial(self._until_stopped, self.intake),
             partial(self._until_stopped, self.deliver),
         )
-        scheduler.add_job(intake, "interval", seconds=run.poll_every_seconds, id="intake", **every)
         scheduler.add_job(
-            deliver, "interval", seconds=run.deliver_every_seconds, id="outbox", **every
+            intake, "interval", seconds=run.poll_every_seconds, id="intake", name="intake", **every
+        )
+        scheduler.add_job(
+            deliver,
+            "interval",
+            seconds=run.deliver_every_seconds,
+            id="outbox",
+            name="outbox",
+            **every,
         )
         scheduler.start()
         probe = asyncio.create_task(watch_loop(), name="loopwatch")  # see bot.loopwatch
@@ -221,13 +228,15 @@ class Runner:
 
     async def intake(self) -> None:
         """Poll the due feeds, analyse what came in (in the analysis process), and once, after
-        the first poll, print a digest of the last day on the console."""
-
+        the first poll, print a digest of the last day on the console. A tick ends within
+        most of a poll interval (a poll that takes longer still gets one analysis batch)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + ANALYSIS_SHARE * self.settings.run.poll_every_seconds
         try:
             results = await self.service.ingest()
             for result in results:
                 FEEDS_POLLED.labels(status=str(result.status)).inc()
-            analysed = await self._analyse()
+            analysed = await self._analyse(until)
             log.info("polled %d feeds; analysed %d articles", len(results), analysed)
         except Exception:
             log.exception("the intake failed; it runs again at the next tick")
@@ -236,20 +245,20 @@ class Runner:
             if self.settings.run.console:
                 await self._first_digest()
 
-    async def _analyse(self) -> int:
+    async def _analyse(self, until: float) -> int:
         """Analyse the queue in batches, each in the analysis process (the event loop stays
-        free): a stop waits for one batch at most, not for the whole queue. A tick analyses for
-        most of one poll interval at most, so a backlog (a new feed's thousands of entries) is
-        worked off over several ticks while the due feeds are still polled at each."""
+        free): a stop waits for one batch at most, not for the whole queue. After the first
+        batch, no new batch starts past ``until`` (the loop's time), so a backlog (a new feed's
+        thousands of entries) is worked off over several ticks while the due feeds are still
+        polled at each, and the next tick is not kept waiting."""
         loop = asyncio.get_running_loop()
-        budget_ends = loop.time() + ANALYSIS_SHARE * self.settings.run.poll_every_seconds
         analysed = 0
-        while not self._stopping.is_set() and loop.time() < budget_ends:
+        while not self._stopping.is_set():
             done = await self.analysis.analyse(ANALYSE_BATCH)
             ARTICLES_ANALYSED.labels(outcome="analysed").inc(done.analysed)
             ARTICLES_ANALYSED.labels(outcome="failed").inc(done.failed)
             analysed += done.analysed
-            if done.analysed + done.failed + done.removed < ANALYSE_BATCH:
+            if done.analysed + done.failed + done.removed < ANALYSE_BATCH or loop.time() >= until:
                 break
         return analysed
 

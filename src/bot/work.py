@@ -106,23 +106,25 @@ class _WorkerError(Exception):
     """The analysis process could not start; the message says why."""
 
 
-def _start_worker(
-    database_url: str,
-    analysis: AnalysisSettings,
-    stories: StoriesSettings,
-    log_level: str,
-    log_format: str,
-) -> None:
-    """The analysis process's start: logging as the main process's, its own store, the model
-    loaded once. A failure is kept and said on each batch: the process stays up, so that a
-    broken setting is never taken for an article that kills the process."""
+#: Loggers that tell each batch at INFO: the main process tells each tick's total instead.
+_PER_BATCH_LOGGERS = ("digests.analysis._run", "digests.compose._stories")
+
+
+def _start_worker(settings: AppSettings) -> None:
+    """The analysis process's start: logging as the main process's (its secrets masked), its
+    own store, the model loaded once. A failure is kept and said on each batch: the process
+    stays up, so that a broken setting is never taken for an article that kills the process."""
     global _worker  # noqa: PLW0603 - one per worker process
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     from bot.cli import _setup_logging  # noqa: PLC0415 - the same logging as the main process
 
-    _setup_logging(log_level, log_format)
+    _setup_logging(settings.log_level, settings.log_format, settings)
+    if settings.log_level != "DEBUG":
+        for name in _PER_BATCH_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    analysis, stories = settings.analysis, settings.stories
     try:
-        store = Store.connect(database_url)
+        store = Store.connect(settings.resolved_database_url())
         analyzer(analysis)
     except Exception as error:
         reason = " ".join(str(error).split())[:300]
@@ -218,13 +220,7 @@ class AnalysisProcess:
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(
-                    settings.resolved_database_url(),
-                    settings.analysis,
-                    settings.stories,
-                    settings.log_level,
-                    settings.log_format,
-                ),
+                initargs=(settings,),
             )
         return self._pool
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import logging
 import zlib
 from collections.abc import Mapping
@@ -167,6 +168,15 @@ class _Decoder:
         return piece
 
 
+@functools.cache
+def _warn_private_networks() -> None:
+    """Said once per process (`run` makes a fetcher at each tick)."""
+    log.warning(
+        "fetch.allow_private_networks is ON: feeds on loopback, private and link-local "
+        "addresses can be fetched"
+    )
+
+
 class Fetcher:
     """Fetches with the guard, limits and manners of ``settings``. Use as an async context."""
 
@@ -174,10 +184,7 @@ class Fetcher:
         self.settings = settings
         self._session: aiohttp.ClientSession | None = None
         if settings.allow_private_networks:
-            log.warning(
-                "fetch.allow_private_networks is ON: feeds on loopback, private and link-local "
-                "addresses can be fetched"
-            )
+            _warn_private_networks()
 
     async def __aenter__(self) -> Self:
         connector = aiohttp.TCPConnector(
