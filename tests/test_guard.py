@@ -22,7 +22,7 @@ from digests.fetch._guard import (
     [
         "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
         "0.0.0.0", "255.255.255.255", "224.0.0.1", "240.0.0.1", "192.0.2.1",
-        "::1", "::", "fe80::1", "fc00::1", "ff02::1",
+        "::1", "::", "fe80::1", "fc00::1", "ff02::1", "fec0::1",
         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1",
     ],
 )  # fmt: skip
@@ -153,3 +153,9 @@ def test_private_addresses_pass_only_when_allowed() -> None:
     )
     with pytest.raises(BlockedURLError):
         check_url("file:///etc/passwd", allow_private=True)  # the scheme rule always holds
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1.", "0x7f.1.", "10.0.0.1."])
+def test_an_address_with_a_trailing_dot_is_refused_before_any_io(host: str) -> None:
+    with pytest.raises(BlockedURLError):
+        check_url(f"http://{host}/feed.xml", allow_private=False)

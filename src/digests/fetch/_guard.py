@@ -66,8 +66,8 @@ def is_public(address: IPAddress) -> bool:
     multicast, reserved, unspecified and the like, however they are wrapped: an IPv6 address
     that carries an IPv4 one is public only if every IPv4 address it carries is."""
     if isinstance(address, ipaddress.IPv6Address):
-        if address.scope_id or address in _LOCAL_NAT64:
-            return False
+        if address.scope_id or address.is_site_local or address in _LOCAL_NAT64:
+            return False  # site-local fec0::/10 is deprecated but still means "this site"
         inner = _embedded_ipv4(address)
         if inner:
             return all(is_public(ipv4) for ipv4 in inner)
@@ -77,7 +77,7 @@ def is_public(address: IPAddress) -> bool:
 @functools.lru_cache(maxsize=4096)  # a poll checks the same few hosts thousands of times
 def parse_address(host: str) -> IPAddress | None:
     """``host`` as an IP address if it spells one in any form, else None (a name)."""
-    bare = host.strip("[]")
+    bare = host.strip("[]").removesuffix(".")  # "127.0.0.1." is 127.0.0.1 to a resolver
     try:
         return ipaddress.ip_address(bare.split("%")[0])
     except ValueError:
