@@ -286,3 +286,23 @@ async def test_a_backlog_is_analysed_over_several_ticks_and_the_feeds_are_polled
         await asyncio.wait_for(runner.intake(), 30)
     assert len(polls) == 2
     assert time.monotonic() - started < 2 * 5  # each tick gave the feeds their turn in time
+
+
+async def test_a_worker_that_died_while_idle_marks_no_article_failed(tmp_path: Path) -> None:
+    runner = _runner(tmp_path)
+    store = runner.service.store
+    ids = list(_queued(store, ["Russia said it rejects the plan.", *[statements(2_000)] * 3]))
+    later = ids[1:]
+    try:
+        assert (await asyncio.wait_for(runner.analysis.analyse(1), 120)).analysed == 1
+        pool = runner.analysis._pool
+        assert pool is not None
+        for process in list(pool._processes.values()):
+            process.kill()  # the kernel's out-of-memory killer, between two batches
+            process.join(10)
+        for _tick in range(3):
+            await asyncio.wait_for(runner.analysis.analyse(50), 120)
+    finally:
+        await runner.analysis.close(10)
+    assert store.count_queued() == 0
+    assert [store.get_article(i).analysis_error for i in later] == [None] * len(later)

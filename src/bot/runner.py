@@ -200,7 +200,12 @@ class Runner:
             scheduler.shutdown(wait=False)
             for task in tasks:
                 task.cancel()
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), SHUTDOWN_SECONDS)
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*tasks, return_exceptions=True), SHUTDOWN_SECONDS
+                )
+            except TimeoutError:
+                log.warning("a chat adapter did not close in %.0f s: left", SHUTDOWN_SECONDS)
             await self.analysis.close(SHUTDOWN_SECONDS)
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)

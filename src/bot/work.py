@@ -189,7 +189,8 @@ class AnalysisProcess:
                     break
                 log.error("the analysis process died on article %d: marked failed", head[0].id)
                 self._mark_failed(head[0].id, head[0].content_hash)
-                done = Analysed(failed=1)
+                total += Analysed(failed=1)
+                break  # one article per tick at most: a worker that dies at start blames few
             if done == Analysed():  # the worker could not start: said, and tried next batch
                 break
             total += done
@@ -197,8 +198,10 @@ class AnalysisProcess:
 
     async def _submit(self, limit: int) -> Analysed:
         loop = asyncio.get_running_loop()
-        self._running = loop.run_in_executor(self._executor(), _analyse_in_worker, limit)
         try:
+            # Inside the try: a worker that died while idle breaks the pool, and the submit
+            # itself raises; the broken pool must be discarded, not used again.
+            self._running = loop.run_in_executor(self._executor(), _analyse_in_worker, limit)
             # Shielded: a stop that cancels the intake leaves the batch to close(), which waits
             # for it (bounded) instead of leaving the worker running unobserved.
             return await asyncio.shield(self._running)

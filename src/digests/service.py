@@ -7,6 +7,7 @@ that every caller refuses the same bad input the same way.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import logging
@@ -260,8 +261,8 @@ class Service:
                     yield poller
                 finally:
                     poller.close()
-        finally:
-            workers.shutdown(wait=True, cancel_futures=True)
+        finally:  # off the event loop: work a deadline abandoned may still be running
+            await asyncio.to_thread(workers.shutdown, wait=True, cancel_futures=True)
 
     def check_feed_url(self, url: str) -> str:
         """The URL if the fetcher may try it (scheme and address checked, no I/O)."""
