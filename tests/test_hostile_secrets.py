@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import aiohttp
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 from rich.logging import RichHandler
 
@@ -21,11 +20,9 @@ from bot.cli import _setup_logging
 from bot.logs import mask_secrets
 from bot.settings import Settings
 from bot.slack._app import build_app
-from bot.slack._http import http_app
-from bot.slack._installations import StoreInstallationStore, StoreOAuthStateStore
 from digests.service import Service
 from tests.slack_double import SlackDouble, running_socket_mode
-from tests.test_slack import CLIENT_ID, CLIENT_SECRET, SECRET, service, settings_for
+from tests.test_slack import CLIENT_ID, CLIENT_SECRET, oauth_site, service, settings_for
 
 __all__ = ["service"]  # a fixture, from the Slack adapter's tests
 
@@ -72,24 +69,8 @@ async def test_an_oauth_install_at_debug_logs_no_token_code_or_secret(
 ) -> None:
     async with SlackDouble(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as slack:
         grant = slack.add_oauth_grant(team_id="T0NEWTEAM")
-        settings = Settings(
-            slack_signing_secret=SecretStr(SECRET),
-            slack_client_id=CLIENT_ID,
-            slack_client_secret=SecretStr(CLIENT_SECRET),
-            slack_api_url=slack.api_url,
-        )
-        app = build_app(
-            service,
-            settings,
-            installation_store=StoreInstallationStore(service.store, CLIENT_ID),
-            state_store=StoreOAuthStateStore(service.store),
-        )
-        runner = web.AppRunner(http_app(app, SECRET))
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        with real_log(log_format, settings) as log:
-            try:
+        async with oauth_site(service, slack) as (url, settings):
+            with real_log(log_format, settings) as log:
                 async with aiohttp.ClientSession() as session:
                     async with session.get(f"{url}/slack/install") as page:
                         state = re.search(r"state=([\w-]+)", await page.text())
@@ -98,9 +79,7 @@ async def test_an_oauth_install_at_debug_logs_no_token_code_or_secret(
                     callback = f"{url}/slack/oauth_redirect?code={grant.code}&state={state[1]}"
                     async with session.get(callback, headers={"Cookie": cookie}) as done:
                         assert done.status == 200, await done.text()
-            finally:
-                await runner.cleanup()
-            logging.getLogger("test").debug("token %s", grant.bot_token)  # ours, with args
+                logging.getLogger("test").debug("token %s", grant.bot_token)  # ours, with args
 
     written = log.getvalue()
     assert "oauth_redirect" in written  # the access log was there, and the DEBUG lines

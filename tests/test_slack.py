@@ -5,6 +5,7 @@ a channel, App Home, and the sender."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import re
@@ -434,6 +435,31 @@ CLIENT_ID = "111.222"
 CLIENT_SECRET = "client-secret"
 
 
+@contextlib.asynccontextmanager
+async def oauth_site(service: Service, slack: SlackDouble) -> AsyncIterator[tuple[str, Settings]]:
+    """Our Slack app in HTTP mode with the OAuth install pages, on loopback and pointed at the
+    double: its URL and its settings."""
+    settings = Settings(
+        slack_signing_secret=SecretStr(SECRET),
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=SecretStr(CLIENT_SECRET),
+        slack_api_url=slack.api_url,
+    )
+    app = build_app(
+        service,
+        settings,
+        installation_store=StoreInstallationStore(service.store, CLIENT_ID),
+        state_store=StoreOAuthStateStore(service.store),
+    )
+    runner = web.AppRunner(http_app(app, SECRET))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}", settings
+    finally:
+        await runner.cleanup()
+
+
 @pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")  # slack_sdk
 async def test_a_workspace_installs_the_app_and_its_commands_use_its_own_token(
     service: Service,
@@ -441,25 +467,8 @@ async def test_a_workspace_installs_the_app_and_its_commands_use_its_own_token(
     async with SlackDouble(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as slack:
         grant = slack.add_oauth_grant(team_id="T0NEWTEAM")
         slack.add_user("U0NEWUSER", "nadia", team_id="T0NEWTEAM")
-        settings = Settings(
-            slack_signing_secret=SecretStr(SECRET),
-            slack_client_id=CLIENT_ID,
-            slack_client_secret=SecretStr(CLIENT_SECRET),
-            slack_api_url=slack.api_url,
-        )
         installations = StoreInstallationStore(service.store, CLIENT_ID)
-        app = build_app(
-            service,
-            settings,
-            installation_store=installations,
-            state_store=StoreOAuthStateStore(service.store),
-        )
-        runner = web.AppRunner(http_app(app, SECRET))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        try:
+        async with oauth_site(service, slack) as (url, settings):
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"{url}/slack/install") as page:
                     state = re.search(r"state=([\w-]+)", await page.text())
@@ -476,8 +485,6 @@ async def test_a_workspace_installs_the_app_and_its_commands_use_its_own_token(
             sender = slack_sender(service, settings)
             sent = await sender.send(GENERAL_CHANNEL_ID, digest(1), nonce="i-1",
                                      workspace_id="T0NEWTEAM")  # fmt: skip
-        finally:
-            await runner.cleanup()
 
     assert bot is not None
     assert bot.bot_token == grant.bot_token
@@ -490,30 +497,13 @@ async def test_a_workspace_installs_the_app_and_its_commands_use_its_own_token(
 async def test_an_install_with_a_forged_state_is_refused(service: Service) -> None:
     async with SlackDouble(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as slack:
         grant = slack.add_oauth_grant(team_id="T0NEWTEAM")
-        settings = Settings(
-            slack_signing_secret=SecretStr(SECRET),
-            slack_client_id=CLIENT_ID,
-            slack_client_secret=SecretStr(CLIENT_SECRET),
-            slack_api_url=slack.api_url,
-        )
-        app = build_app(
-            service,
-            settings,
-            installation_store=StoreInstallationStore(service.store, CLIENT_ID),
-            state_store=StoreOAuthStateStore(service.store),
-        )
-        runner = web.AppRunner(http_app(app, SECRET))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        try:
-            async with aiohttp.ClientSession() as session:
-                forged = f"{url}/slack/oauth_redirect?code={grant.code}&state=made-up"
-                async with session.get(forged) as refused:
-                    status = refused.status
-        finally:
-            await runner.cleanup()
+        async with (
+            oauth_site(service, slack) as (url, _settings),
+            aiohttp.ClientSession() as session,
+        ):
+            forged = f"{url}/slack/oauth_redirect?code={grant.code}&state=made-up"
+            async with session.get(forged) as refused:
+                status = refused.status
 
     assert status >= 400
     assert slack.calls("oauth.v2.access") == []
